@@ -1,0 +1,221 @@
+# korio: one Kore binary serving a Terreno-style REST API and Socket.IO.
+#
+#   make            build ./korio and tests/fixture/sio-fixture
+#   make run        install what is missing, build, serve on 127.0.0.1:4000
+#   make test       install what is missing, build, run every test
+#   make asan       the same binaries built with ASan+UBSan under build/asan
+#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#
+# Kore itself is compiled from the sources Debian ships (KORE_SOURCE) into
+# build/<variant>/kore and linked into one executable with the app, the
+# baked-in kore.conf and everything under assets/.
+
+CC		?= cc
+KORE_SOURCE	?= /usr/share/kore
+KORE_FLAVOR	?= TASKS=1
+NODE		?= node
+FUZZ_SECONDS	?= 60
+FUZZ_SMOKE	?= 10
+
+PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
+		   -Wcast-qual -Wsign-compare -Wtype-limits -Wformat=2 -fno-common
+STD		:= -std=c11 -D_GNU_SOURCE
+OPT		?= -O2 -g
+
+# Variant: plain (default) or asan.
+VARIANT		?= plain
+ifeq ($(VARIANT),asan)
+SANITIZE	:= address,undefined
+SAN_FLAGS	:= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+KORE_MAKE_SAN	:= SANITIZE=$(SANITIZE)
+OPT		:= -O1 -g
+else
+SAN_FLAGS	:=
+KORE_MAKE_SAN	:=
+endif
+
+B		:= build/$(VARIANT)
+KOREOBJ		:= $(abspath $(B)/kore)
+
+APP_SRCS	:= $(wildcard src/app/*.c)
+SIO_SRCS	:= $(wildcard src/sio/*.c)
+FIX_SRCS	:= $(wildcard tests/fixture/*.c)
+ASSETS		:= $(filter-out %~,$(wildcard assets/*.*))
+
+APP_OBJS	:= $(APP_SRCS:%.c=$(B)/obj/%.o)
+SIO_OBJS	:= $(SIO_SRCS:%.c=$(B)/obj/%.o)
+FIX_OBJS	:= $(FIX_SRCS:%.c=$(B)/obj/%.o)
+asset_sym	= $(subst .,_,$(subst -,_,$(notdir $(1))))
+ASSET_OBJS	:= $(foreach a,$(ASSETS),$(B)/assets/$(call asset_sym,$(a)).o)
+
+SB_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app \
+		  -I$(KORE_SOURCE)/include $(PKG_CFLAGS) \
+		  $(shell cat $(KOREOBJ)/features 2>/dev/null)
+# Generated asset sources are not held to the warning set.
+ASSET_CFLAGS	= $(STD) -O1 -I$(KORE_SOURCE)/include \
+		  $(shell cat $(KOREOBJ)/features 2>/dev/null)
+SB_LDFLAGS	= $(SAN_FLAGS) $(PKG_LIBS) $(shell cat $(KOREOBJ)/ldflags)
+
+ifeq ($(VARIANT),asan)
+KORIO		:= $(B)/korio
+FIXTURE		:= $(B)/sio-fixture
+else
+KORIO		:= korio
+FIXTURE		:= tests/fixture/sio-fixture
+endif
+
+mime_html	:= text/html; charset=utf-8
+mime_js		:= application/javascript; charset=utf-8
+mime_css	:= text/css; charset=utf-8
+mime_svg	:= image/svg+xml
+mime_ico	:= image/x-icon
+mime_png	:= image/png
+mime_json	:= application/json
+mime_conf	:= text/plain
+asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
+
+.PHONY: all run test asan fuzz fuzz-smoke unit integ deps npm-deps clean \
+	kodev-check
+
+all: $(KORIO) $(FIXTURE)
+
+# ---- Kore ------------------------------------------------------------------
+
+$(KOREOBJ)/ldflags:
+	@mkdir -p $(KOREOBJ)
+	$(MAKE) -s -C $(KORE_SOURCE) objects OBJDIR=$(KOREOBJ) \
+	    KORE_SINGLE_BINARY=1 $(KORE_FLAVOR) $(KORE_MAKE_SAN)
+
+# ---- objects ---------------------------------------------------------------
+
+$(B)/obj/%.o: %.c $(KOREOBJ)/ldflags $(wildcard src/sio/*.h src/app/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SB_CFLAGS) -c $< -o $@
+
+$(B)/assets/builtin_kore_conf.c: kore.conf conf/asset2c.sh
+	@mkdir -p $(dir $@)
+	conf/asset2c.sh $< builtin_kore_conf "text/plain" $@
+
+$(B)/assets/fixture_kore_conf.c: tests/fixture/fixture.conf conf/asset2c.sh
+	@mkdir -p $(dir $@)
+	conf/asset2c.sh $< builtin_kore_conf "text/plain" $@
+
+define asset_rule
+$(B)/assets/$(call asset_sym,$(1)).c: $(1) conf/asset2c.sh
+	@mkdir -p $$(dir $$@)
+	conf/asset2c.sh $(1) $(call asset_sym,$(1)) "$(call asset_mime,$(1))" $$@
+endef
+$(foreach a,$(ASSETS),$(eval $(call asset_rule,$(a))))
+
+$(B)/assets/%.o: $(B)/assets/%.c $(KOREOBJ)/ldflags
+	$(CC) $(ASSET_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+# ---- binaries --------------------------------------------------------------
+
+$(KORIO): $(KOREOBJ)/ldflags $(APP_OBJS) $(SIO_OBJS) $(ASSET_OBJS) \
+    $(B)/assets/builtin_kore_conf.o
+	$(CC) -o $@ $(KOREOBJ)/*.o $(APP_OBJS) $(SIO_OBJS) $(ASSET_OBJS) \
+	    $(B)/assets/builtin_kore_conf.o $(SB_LDFLAGS)
+
+$(FIXTURE): $(KOREOBJ)/ldflags $(SIO_OBJS) $(FIX_OBJS) \
+    $(B)/assets/fixture_kore_conf.o
+	$(CC) -o $@ $(KOREOBJ)/*.o $(SIO_OBJS) $(FIX_OBJS) \
+	    $(B)/assets/fixture_kore_conf.o $(SB_LDFLAGS)
+
+asan:
+	$(MAKE) VARIANT=asan all
+
+# ---- dependencies ----------------------------------------------------------
+
+deps:
+	@conf/install-deps.sh
+
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+
+npm-deps: tests/node_modules/.package-lock.json
+
+# ---- run -------------------------------------------------------------------
+
+run: deps
+	@$(MAKE) --no-print-directory $(KORIO)
+	./$(KORIO) -fnr
+
+# ---- tests -----------------------------------------------------------------
+
+UNIT_TESTS :=
+FUZZ_TARGETS :=
+-include tests/unit/unit.mk
+-include fuzz/fuzz.mk
+
+UNIT_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app -Itests/unit
+UNIT_BIN	= $(B)/unit
+
+define unit_rule
+$(UNIT_BIN)/$(1): $$($(1)_SRCS) $(wildcard src/sio/*.h src/app/*.h tests/unit/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(UNIT_CFLAGS) $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
+	    -o $$@ $$($(1)_SRCS) \
+	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) -lpthread
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_TESTS:%=$(UNIT_BIN)/%)
+	@fail=0; for t in $(UNIT_TESTS); do \
+		echo "== $(VARIANT) unit: $$t"; \
+		$(UNIT_BIN)/$$t || fail=1; \
+	done; exit $$fail
+
+integ: all npm-deps
+	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
+	    KORIO_VARIANT=$(VARIANT) \
+	    $(NODE) --test --test-concurrency=1 tests/integ/
+
+FUZZ_CC		?= clang
+FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
+		   -Isrc/sio -Isrc/app
+FUZZ_BIN	:= build/fuzz
+
+define fuzz_rule
+$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $(wildcard src/sio/*.h)
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(shell pkg-config --cflags jansson) \
+	    -o $$@ $$($(1)_SRCS) $$(shell pkg-config --libs jansson)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BIN)/%)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "== fuzz $$t ($(FUZZ_SECONDS)s)"; \
+		$(FUZZ_BIN)/$$t -max_total_time=$(FUZZ_SECONDS) \
+		    build/fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE)
+
+test: deps
+	@$(MAKE) --no-print-directory npm-deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory integ
+	@$(MAKE) --no-print-directory VARIANT=asan all unit
+	@$(MAKE) --no-print-directory VARIANT=asan integ
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@echo "make test: all suites passed"
+
+# kodev builds the same tree when the checkout is named korio.
+kodev-check:
+	rm -rf /tmp/korio-kodev/korio && mkdir -p /tmp/korio-kodev/korio
+	git ls-files -z | xargs -0 cp --parents -t /tmp/korio-kodev/korio
+	cd /tmp/korio-kodev/korio && kodev build
+
+clean:
+	rm -rf build korio tests/fixture/sio-fixture .objs

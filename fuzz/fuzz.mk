@@ -1,0 +1,16 @@
+# fuzz/fuzz.mk: libFuzzer targets and their sources, included by the
+# top-level Makefile (which owns the build rules; build with
+# clang -g -O1 -fsanitize=fuzzer,address,undefined). Seed corpora live
+# in fuzz/corpus/<target>/. Keep it a flat list.
+
+FUZZ_TARGETS += fuzz_eio_packet
+fuzz_eio_packet_SRCS = fuzz/fuzz_eio_packet.c src/sio/eio.c src/sio/sbuf.c
+
+FUZZ_TARGETS += fuzz_eio_payload
+fuzz_eio_payload_SRCS = fuzz/fuzz_eio_payload.c src/sio/eio.c src/sio/sbuf.c
+
+FUZZ_TARGETS += fuzz_sio_packet
+fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/sio_packet.c src/sio/sbuf.c
+
+FUZZ_TARGETS += fuzz_sio_binary
+fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/sio_packet.c src/sio/sbuf.c

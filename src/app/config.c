@@ -1,0 +1,245 @@
+/*
+ * Runtime settings from the environment (12-factor).
+ *
+ * The parent process reads every setting once in kore_parent_configure(),
+ * before Kore parses the baked-in kore.conf and before the workers fork, so
+ * workers inherit the parsed values. A bad value is a start-up error: the
+ * process exits with a message that names the variable.
+ *
+ * In development (KORIO_ENV unset or anything but "production") missing
+ * token secrets are generated once and kept under DATA_DIR, so a fresh
+ * checkout runs with `make run`; in production they are required.
+ */
+
+#include <sys/stat.h>
+
+#include <kore/kore.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "token.h"
+
+#define SECRET_BYTES		32
+#define SECRET_MIN_LEN		16
+
+struct korio_config	korio;
+
+static char	*config_str(const char *, const char *);
+static int	config_bool(const char *, int);
+static long	config_num(const char *, long, long, long);
+static int64_t	config_duration(const char *, const char *);
+static void	config_secret(char **, const char *, const char *);
+static int	config_secret_read(const char *, char **);
+static void	config_secret_write(const char *, char **);
+
+void
+config_load(void)
+{
+	const char	*env;
+
+	env = getenv("KORIO_ENV");
+	korio.production = (env != NULL && !strcmp(env, "production"));
+
+	korio.bind = config_str("BIND", "127.0.0.1");
+	korio.port = config_str("PORT", "4000");
+	(void)config_num("PORT", 4000, 1, 65535);
+	korio.workers = (int)config_num("WORKERS", 0, 1, 64);
+	korio.data_dir = config_str("DATA_DIR", "./data");
+	korio.mongodb_uri = config_str("MONGODB_URI", NULL);
+	korio.token_issuer = config_str("TOKEN_ISSUER", NULL);
+	korio.token_ttl = config_duration("TOKEN_EXPIRES_IN", "15m");
+	korio.refresh_ttl = config_duration("REFRESH_TOKEN_EXPIRES_IN", "30d");
+	korio.signup_disabled = config_bool("SIGNUP_DISABLED", 0);
+	korio.frontend_url = config_str("FRONTEND_URL", "*");
+	korio.ws_debug = config_bool("WEBSOCKETS_DEBUG", 0);
+	korio.debug_endpoints = config_bool("KORIO_DEBUG_ENDPOINTS", 0);
+	korio.body_limit = (size_t)config_num("BODY_LIMIT", 1048576,
+	    1024, 1048576);
+	korio.sqlite_full_sync = config_bool("SQLITE_FULL_SYNC", 0);
+
+	if (korio.mongodb_uri != NULL && korio.mongodb_uri[0] == '\0') {
+		free(korio.mongodb_uri);
+		korio.mongodb_uri = NULL;
+	}
+
+	if (mkdir(korio.data_dir, 0700) == -1 && errno != EEXIST)
+		fatal("DATA_DIR %s: cannot create: %s", korio.data_dir, errno_s);
+}
+
+void
+config_secrets(void)
+{
+	config_secret(&korio.token_secret, "TOKEN_SECRET", "token_secret");
+	config_secret(&korio.refresh_secret, "REFRESH_TOKEN_SECRET",
+	    "refresh_token_secret");
+
+	if (!strcmp(korio.token_secret, korio.refresh_secret))
+		fatal("TOKEN_SECRET and REFRESH_TOKEN_SECRET must differ");
+}
+
+static char *
+config_str(const char *name, const char *def)
+{
+	const char	*v;
+	char		*s;
+
+	if ((v = getenv(name)) == NULL)
+		v = def;
+	if (v == NULL)
+		return (NULL);
+	if ((s = strdup(v)) == NULL)
+		fatal("strdup: %s", errno_s);
+	return (s);
+}
+
+static int
+config_bool(const char *name, int def)
+{
+	const char	*v;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return (def);
+	if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
+		return (1);
+	if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
+		return (0);
+
+	fatal("%s: expected true or false, got '%s'", name, v);
+	return (def);
+}
+
+static long
+config_num(const char *name, long def, long min, long max)
+{
+	const char	*v;
+	char		*end;
+	long		n;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return (def);
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		fatal("%s: expected a number from %ld to %ld, got '%s'",
+		    name, min, max, v);
+
+	return (n);
+}
+
+static int64_t
+config_duration(const char *name, const char *def)
+{
+	const char	*v;
+	int64_t		secs;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		v = def;
+
+	if (!token_duration_parse(v, &secs))
+		fatal("%s: expected a duration like 900, 900s, 15m or 30d, "
+		    "got '%s'", name, v);
+
+	return (secs);
+}
+
+static void
+config_secret(char **out, const char *name, const char *file)
+{
+	const char	*v;
+	char		path[PATH_MAX];
+	int		len;
+
+	if ((v = getenv(name)) != NULL && *v != '\0') {
+		if (strlen(v) < SECRET_MIN_LEN)
+			fatal("%s must be at least %d characters",
+			    name, SECRET_MIN_LEN);
+		if ((*out = strdup(v)) == NULL)
+			fatal("strdup: %s", errno_s);
+		return;
+	}
+
+	if (korio.production)
+		fatal("%s is required when KORIO_ENV=production", name);
+
+	len = snprintf(path, sizeof(path), "%s/%s", korio.data_dir, file);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		fatal("DATA_DIR is too long");
+
+	if (config_secret_read(path, out)) {
+		kore_log(LOG_NOTICE, "development: %s not set, using the one "
+		    "kept in %s", name, path);
+		return;
+	}
+
+	config_secret_write(path, out);
+	kore_log(LOG_NOTICE, "development: %s not set, generated one and "
+	    "kept it in %s", name, path);
+}
+
+static int
+config_secret_read(const char *path, char **out)
+{
+	int		fd;
+	ssize_t		n;
+	char		buf[256];
+
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		if (errno != ENOENT)
+			fatal("%s: %s", path, errno_s);
+		return (0);
+	}
+
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n < SECRET_MIN_LEN)
+		fatal("%s: unreadable or too short; delete it to regenerate",
+		    path);
+
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strlen(buf) < SECRET_MIN_LEN)
+		fatal("%s: too short; delete it to regenerate", path);
+
+	if ((*out = strdup(buf)) == NULL)
+		fatal("strdup: %s", errno_s);
+	explicit_bzero(buf, sizeof(buf));
+
+	return (1);
+}
+
+static void
+config_secret_write(const char *path, char **out)
+{
+	int		fd;
+	size_t		i;
+	u_int8_t	raw[SECRET_BYTES];
+	char		hex[SECRET_BYTES * 2 + 2];
+
+	if (getentropy(raw, sizeof(raw)) == -1)
+		fatal("getentropy: %s", errno_s);
+
+	for (i = 0; i < sizeof(raw); i++)
+		(void)snprintf(hex + i * 2, 3, "%02x", raw[i]);
+	hex[SECRET_BYTES * 2] = '\n';
+	hex[SECRET_BYTES * 2 + 1] = '\0';
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
+		fatal("%s: %s", path, errno_s);
+	if (write(fd, hex, SECRET_BYTES * 2 + 1) != SECRET_BYTES * 2 + 1 ||
+	    fsync(fd) == -1)
+		fatal("%s: write: %s", path, errno_s);
+	(void)close(fd);
+
+	hex[SECRET_BYTES * 2] = '\0';
+	if ((*out = strdup(hex)) == NULL)
+		fatal("strdup: %s", errno_s);
+
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(hex, sizeof(hex));
+}

@@ -1,0 +1,16 @@
+/*
+ * The store, opened once per worker (after fork) from the settings in
+ * korio. Store calls block: make them from task threads (job.c).
+ */
+
+#ifndef KORIO_DB_H
+#define KORIO_DB_H
+
+#include "store.h"
+
+/* db.c */
+void	db_init(void);
+void	db_cleanup(void);
+int	db_ping(void);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * Start-up of the korio binary: Kore's single-binary hooks.
+ *
+ * kore_parent_configure() runs in the parent before the baked-in kore.conf
+ * is parsed: it makes stdout line-buffered (so forked workers never repeat
+ * buffered log lines), takes Kore's command line flags, reads the
+ * environment, and creates the listening server "plain" that kore.conf
+ * attaches its domain to, on BIND:PORT, with WORKERS workers.
+ *
+ * kore_worker_configure() runs in each worker after the sandbox is in
+ * place and opens the store for that worker.
+ *
+ * The seccomp filter below adds what the app needs on top of Kore's own
+ * list: threads for Kore tasks and the MongoDB pool, TCP sockets for
+ * MongoDB, and the file calls SQLite makes.
+ */
+
+#include <sys/types.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/seccomp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "app.h"
+#include "db.h"
+
+extern u_int8_t		worker_count;
+
+void	kore_parent_configure(int, char **);
+void	kore_worker_configure(void);
+void	kore_worker_teardown(void);
+void	kore_seccomp_hook(void);
+
+static void	init_listen(void);
+
+KORE_SECCOMP_FILTER("korio",
+	/* pthreads: Kore tasks, the libmongoc pool's monitor thread. */
+	KORE_SYSCALL_ALLOW(clone),
+	KORE_SYSCALL_ALLOW(clone3),
+	KORE_SYSCALL_ALLOW(rseq),
+	KORE_SYSCALL_ALLOW(set_robust_list),
+	KORE_SYSCALL_ALLOW(sched_yield),
+	KORE_SYSCALL_ALLOW(sched_getaffinity),
+	/* MongoDB over TCP, DNS. */
+	KORE_SYSCALL_ALLOW(socket),
+	KORE_SYSCALL_ALLOW(connect),
+	KORE_SYSCALL_ALLOW(getsockopt),
+	KORE_SYSCALL_ALLOW(getsockname),
+	KORE_SYSCALL_ALLOW(getpeername),
+	KORE_SYSCALL_ALLOW(shutdown),
+	KORE_SYSCALL_ALLOW(sendmsg),
+	KORE_SYSCALL_ALLOW(recvmsg),
+	KORE_SYSCALL_ALLOW(sendmmsg),
+	KORE_SYSCALL_ALLOW(uname),
+	/* SQLite: stat, locks, WAL and its shared memory, durability. */
+	KORE_SYSCALL_ALLOW(newfstatat),
+	KORE_SYSCALL_ALLOW(pread64),
+	KORE_SYSCALL_ALLOW(pwrite64),
+	KORE_SYSCALL_ALLOW(fsync),
+	KORE_SYSCALL_ALLOW(fdatasync),
+	KORE_SYSCALL_ALLOW(ftruncate),
+	KORE_SYSCALL_ALLOW(fchown),
+	KORE_SYSCALL_ALLOW(fchmod),
+	KORE_SYSCALL_ALLOW(getpid),
+	KORE_SYSCALL_ALLOW(mremap),
+	/* Sanitizer runtimes and glibc internals. */
+	KORE_SYSCALL_ALLOW(prctl),
+	KORE_SYSCALL_ALLOW(gettid),
+	KORE_SYSCALL_ALLOW(tgkill),
+	KORE_SYSCALL_ALLOW(sysinfo),
+	KORE_SYSCALL_ALLOW(getrusage),
+	KORE_SYSCALL_ALLOW(clock_nanosleep)
+);
+
+void
+kore_parent_configure(int argc, char **argv)
+{
+	/* Workers are forked: a block-buffered stdout repeats lines. */
+	(void)setvbuf(stdout, NULL, _IOLBF, 0);
+
+	kore_default_getopt(argc, argv);
+
+	config_load();
+	config_secrets();
+	init_listen();
+
+	if (korio.workers > 0)
+		worker_count = (u_int8_t)korio.workers;
+
+	kore_log(LOG_NOTICE, "korio: %s mode, store %s, data in %s",
+	    korio.production ? "production" : "development",
+	    korio.mongodb_uri != NULL ? "mongodb" : "sqlite", korio.data_dir);
+}
+
+void
+kore_worker_configure(void)
+{
+	db_init();
+}
+
+void
+kore_worker_teardown(void)
+{
+	db_cleanup();
+}
+
+static void
+init_listen(void)
+{
+	struct kore_server	*srv;
+
+	srv = kore_server_create("plain");
+	srv->tls = 0;
+
+	if (!kore_server_bind(srv, korio.bind, korio.port, NULL))
+		fatal("cannot listen on %s:%s (BIND, PORT)",
+		    korio.bind, korio.port);
+
+	kore_server_finalize(srv);
+}

@@ -1,0 +1,141 @@
+/*
+ * Running blocking work on Kore's task threads.
+ *
+ * Two shapes:
+ *  - request jobs live in the request's http_state (freed with the
+ *    request); the handler starts the job, returns KORE_RESULT_RETRY, and
+ *    is called again once the work is finished, when job_request_poll()
+ *    hands back the job with its results.
+ *  - callback jobs are heap objects whose done() runs on the worker's
+ *    event loop when the work is finished; the job is freed after done()
+ *    (used by Socket.IO event handlers, which have no request).
+ *
+ * work() runs in a task thread and must not touch Kore state: it reads its
+ * inputs from the job and writes its outputs into it.
+ */
+
+#include <stdlib.h>
+
+#include "job.h"
+
+static int	job_entry(struct kore_task *);
+static void	job_request_free(struct http_request *);
+static void	job_callback_done(struct kore_task *);
+
+struct job *
+job_request_new(struct http_request *req, size_t size,
+    void (*work)(struct job *), void (*cleanup)(struct job *))
+{
+	struct job	*j;
+
+	j = http_state_create(req, size, job_request_free);
+	j->work = work;
+	j->cleanup = cleanup;
+	kore_task_create(&j->task, job_entry);
+	kore_task_bind_request(&j->task, req);
+
+	return (j);
+}
+
+struct job *
+job_request_poll(struct http_request *req)
+{
+	struct job	*j;
+
+	if ((j = http_state_get(req)) == NULL)
+		return (NULL);
+	if (j->finished)
+		return (j);
+
+	if (kore_task_state(&j->task) != KORE_TASK_STATE_FINISHED) {
+		http_request_sleep(req);
+		return (NULL);
+	}
+
+	kore_task_destroy(&j->task);
+	j->finished = 1;
+
+	return (j);
+}
+
+struct job *
+job_callback_new(size_t size, void (*work)(struct job *),
+    void (*done)(struct job *), void (*cleanup)(struct job *))
+{
+	struct job	*j;
+
+	if ((j = calloc(1, size)) == NULL)
+		fatal("job_callback_new: calloc");
+
+	j->work = work;
+	j->done = done;
+	j->cleanup = cleanup;
+	kore_task_create(&j->task, job_entry);
+	kore_task_bind_callback(&j->task, job_callback_done);
+
+	return (j);
+}
+
+void
+job_start(struct job *j)
+{
+	j->started = 1;
+	kore_task_run(&j->task);
+}
+
+static int
+job_entry(struct kore_task *t)
+{
+	struct job	*j = (struct job *)t;
+
+	j->work(j);
+
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * Kore calls the request's onfree again and again while a task bound to a
+ * dropped request is still running, and destroys such a task itself once it
+ * finishes (fds[0] is then -1): clean up only once the work is over.
+ */
+static void
+job_request_free(struct http_request *req)
+{
+	struct job	*j;
+
+	if ((j = http_state_get(req)) == NULL || j->freed)
+		return;
+
+	if (j->started && !j->finished) {
+		if (j->task.fds[0] != -1) {
+			if (kore_task_state(&j->task) !=
+			    KORE_TASK_STATE_FINISHED)
+				return;
+			kore_task_destroy(&j->task);
+		}
+		j->finished = 1;
+	}
+
+	if (j->cleanup != NULL)
+		j->cleanup(j);
+	j->freed = 1;
+}
+
+static void
+job_callback_done(struct kore_task *t)
+{
+	struct job	*j = (struct job *)t;
+
+	if (kore_task_state(t) != KORE_TASK_STATE_FINISHED)
+		return;
+
+	kore_task_destroy(t);
+	j->finished = 1;
+
+	if (j->done != NULL)
+		j->done(j);
+	if (j->cleanup != NULL)
+		j->cleanup(j);
+
+	free(j);
+}

@@ -1,0 +1,123 @@
+/*
+ * The plugin's messages between workers, over Kore's message bus (each
+ * worker talks to the parent over a socketpair; the parent relays). Messages
+ * from one worker reach another in the order they were sent.
+ *
+ * Every message starts with a struct sio_msg; bus_send() writes that head,
+ * an optional middle part and an optional payload straight into the
+ * worker's message connection, without building one buffer first.
+ */
+
+#include <sys/types.h>
+
+#include <kore/kore.h>
+
+#include "sio_internal.h"
+
+static void	bus_recv(struct kore_msg *, const void *);
+
+void
+bus_init(void)
+{
+	u_int8_t	id;
+
+	for (id = SIO_MSG_BASE; id < SIO_MSG_BASE + SIO_MSG_COUNT; id++) {
+		if (!kore_msg_register(id, bus_recv))
+			fatal("sio: message id %u already taken", id);
+	}
+}
+
+u_int16_t
+bus_worker_count(void)
+{
+	return (worker_count - KORE_WORKER_BASE);
+}
+
+void
+bus_send(u_int16_t dst, u_int8_t type, const struct sio_msg *head,
+    const void *mid, size_t midlen, const void *payload, size_t len)
+{
+	struct kore_msg		m;
+
+	m.id = type;
+	m.dst = dst;
+	m.length = sizeof(*head) + midlen + len;
+	m.src = worker->id;
+
+	net_send_queue(worker->msg[1], &m, sizeof(m));
+	net_send_queue(worker->msg[1], head, sizeof(*head));
+	if (midlen > 0)
+		net_send_queue(worker->msg[1], mid, midlen);
+	if (len > 0)
+		net_send_queue(worker->msg[1], payload, len);
+	net_send_flush(worker->msg[1]);
+}
+
+/* One already-encoded message to every other worker. */
+void
+bus_send_others(u_int8_t type, const void *data, size_t len)
+{
+	u_int16_t	id, n;
+	struct kore_msg	m;
+
+	n = bus_worker_count();
+	for (id = 1; id <= n; id++) {
+		if (id == worker->id)
+			continue;
+		m.id = type;
+		m.dst = id;
+		m.length = len;
+		m.src = worker->id;
+		net_send_queue(worker->msg[1], &m, sizeof(m));
+		net_send_queue(worker->msg[1], data, len);
+	}
+	net_send_flush(worker->msg[1]);
+}
+
+static void
+bus_recv(struct kore_msg *m, const void *data)
+{
+	const u_int8_t	*d = data;
+	size_t		len = m->length;
+
+	if (d == NULL)
+		fatal("sio: empty message %u from worker %u", m->id, m->src);
+
+	switch (m->id) {
+	case SIO_MSG_POLL_GET:
+		engine_msg_poll_get(m->src, d, len);
+		break;
+	case SIO_MSG_POLL_POST:
+		engine_msg_poll_post(m->src, d, len);
+		break;
+	case SIO_MSG_POLL_REPLY:
+		engine_msg_poll_reply(d, len);
+		break;
+	case SIO_MSG_POLL_CANCEL:
+		engine_msg_poll_cancel(m->src, d, len);
+		break;
+	case SIO_MSG_WS_ATTACH:
+		engine_msg_ws_attach(m->src, d, len);
+		break;
+	case SIO_MSG_WS_ATTACH_REPLY:
+		engine_msg_ws_attach_reply(d, len);
+		break;
+	case SIO_MSG_WS_IN:
+		engine_msg_ws_in(m->src, d, len);
+		break;
+	case SIO_MSG_WS_GONE:
+		engine_msg_ws_gone(m->src, d, len);
+		break;
+	case SIO_MSG_WS_OUT:
+		engine_msg_ws_out(d, len);
+		break;
+	case SIO_MSG_WS_CLOSE:
+		engine_msg_ws_close(d, len);
+		break;
+	case SIO_MSG_BROADCAST:
+		server_msg_broadcast(d, len);
+		break;
+	default:
+		break;
+	}
+}

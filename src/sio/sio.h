@@ -1,0 +1,129 @@
+/*
+ * Socket.IO for Kore: the plugin's application API.
+ *
+ * An application (korio's app part, or the conformance fixture) calls
+ * sio_init() from kore_worker_configure() in every worker, routes the
+ * Engine.IO path to eio_http in its kore.conf, declares namespaces with
+ * sio_nsp_create(), and registers handlers. Everything here runs on the
+ * worker that owns the Engine.IO session, whatever worker the HTTP or
+ * WebSocket connections of that session landed on: see engine.c.
+ *
+ * Prototypes are grouped by the file that defines them.
+ */
+
+#ifndef SIO_SIO_H
+#define SIO_SIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct http_request;
+struct connection;
+struct eio_session;
+struct sio_socket;
+struct sio_nsp;
+
+/* Message ids this plugin takes from Kore's application range. */
+#define SIO_MSG_BASE		200
+#define SIO_MSG_COUNT		12
+/* Applications may use ids from here up to 255. */
+#define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
+
+struct sio_config {
+	const char	*path;			/* "/socket.io/" */
+	uint32_t	ping_interval;		/* ms */
+	uint32_t	ping_timeout;		/* ms */
+	uint32_t	connect_timeout;	/* ms */
+	uint32_t	upgrade_timeout;	/* ms */
+	size_t		max_payload;		/* bytes */
+	size_t		max_buffer;		/* bytes queued per session */
+	size_t		max_attachment_bytes;
+	const char	*cors_origin;
+	int		debug;			/* log handshakes, closes */
+};
+
+/* Callbacks of a raw Engine.IO endpoint (no Socket.IO layer). */
+struct eio_handlers {
+	void	(*open)(struct eio_session *);
+	void	(*message)(struct eio_session *, const uint8_t *, size_t,
+		    int);
+	void	(*close)(struct eio_session *, const char *);
+};
+
+/*
+ * The data a handler sees for one EVENT (or ACK) from a client. args is the
+ * JSON array of arguments after the event name; binary arguments are
+ * placeholders {"_placeholder":true,"num":k} whose bytes are att[k].
+ * ack_id is -1 when the client did not ask for an acknowledgement.
+ */
+struct sio_event {
+	const char			*name;
+	json_t				*args;
+	const struct sio_attachment	*att;
+	size_t				natt;
+	int64_t				ack_id;
+};
+
+struct sio_attachment;
+
+typedef void	(*sio_connect_fn)(struct sio_socket *, json_t *);
+typedef void	(*sio_socket_fn)(struct sio_socket *);
+typedef void	(*sio_event_fn)(struct sio_socket *, const struct sio_event *);
+typedef void	(*sio_disconnect_fn)(struct sio_socket *, const char *);
+typedef void	(*sio_ack_fn)(struct sio_socket *, json_t *, void *);
+
+/* engine.c */
+void		 sio_init(const struct sio_config *);
+void		 sio_config_defaults(struct sio_config *);
+int		 eio_http(struct http_request *);
+void		 eio_endpoint_create(const char *, const struct eio_handlers *);
+void		 eio_send(struct eio_session *, const void *, size_t, int);
+void		 eio_close(struct eio_session *, const char *);
+const char	*eio_session_id(struct eio_session *);
+void		*eio_session_udata(struct eio_session *);
+void		 eio_session_set_udata(struct eio_session *, void *);
+uint16_t	 eio_worker_id(void);
+size_t		 eio_session_count(void);
+
+/* server.c */
+struct sio_nsp	*sio_nsp_create(const char *);
+struct sio_nsp	*sio_nsp_lookup(const char *);
+void		 sio_nsp_on_connect(struct sio_nsp *, sio_connect_fn);
+void		 sio_nsp_on_connection(struct sio_nsp *, sio_socket_fn);
+void		 sio_nsp_on_disconnect(struct sio_nsp *, sio_disconnect_fn);
+void		 sio_nsp_on(struct sio_nsp *, const char *, sio_event_fn);
+void		 sio_nsp_on_unknown(struct sio_nsp *, sio_event_fn);
+
+void		 sio_accept(struct sio_socket *);
+void		 sio_reject(struct sio_socket *, const char *, json_t *);
+void		 sio_disconnect(struct sio_socket *);
+
+const char	*sio_socket_id(struct sio_socket *);
+struct sio_nsp	*sio_socket_nsp(struct sio_socket *);
+int		 sio_socket_connected(struct sio_socket *);
+void		*sio_socket_udata(struct sio_socket *);
+void		 sio_socket_set_udata(struct sio_socket *, void *);
+void		 sio_socket_ref(struct sio_socket *);
+void		 sio_socket_unref(struct sio_socket *);
+
+int		 sio_emit(struct sio_socket *, const char *, json_t *);
+int		 sio_emit_bin(struct sio_socket *, const char *, json_t *,
+		    const struct sio_attachment *, size_t);
+int		 sio_emit_ack(struct sio_socket *, const char *, json_t *,
+		    sio_ack_fn, void *);
+void		 sio_ack(struct sio_socket *, int64_t, json_t *);
+void		 sio_ack_bin(struct sio_socket *, int64_t, json_t *,
+		    const struct sio_attachment *, size_t);
+
+int		 sio_join(struct sio_socket *, const char *);
+int		 sio_leave(struct sio_socket *, const char *);
+int		 sio_in_room(struct sio_socket *, const char *);
+void		 sio_broadcast(struct sio_nsp *, const char *const *, size_t,
+		    const char *const *, size_t, const char *, json_t *);
+size_t		 sio_nsp_local_count(struct sio_nsp *);
+void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
+		    void *), void *);
+
+#endif

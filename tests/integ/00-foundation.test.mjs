@@ -1,0 +1,135 @@
+// Foundation: the binary starts from the environment, keeps dev secrets,
+// refuses to start in production without them, answers /healthz, logs each
+// line once, and keeps Kore's sandbox on.
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startKorio, tempDir, freePort, SLOW } from "./harness.mjs";
+
+describe("foundation", () => {
+  let srv;
+  before(async () => {
+    srv = await startKorio({ workers: 2 });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test("GET /healthz answers 200 {status:ok}", async () => {
+    const r = await fetch(`${srv.url}/healthz`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type"), /application\/json/);
+    assert.deepEqual(await r.json(), { status: "ok" });
+  });
+
+  test("an unknown route is 404", async () => {
+    const r = await fetch(`${srv.url}/no/such/route`);
+    assert.equal(r.status, 404);
+  });
+
+  test("dev mode generates token secrets under DATA_DIR, mode 0600, and says so", async () => {
+    for (const f of ["token_secret", "refresh_token_secret"]) {
+      const p = path.join(srv.dataDir, f);
+      const st = fs.statSync(p);
+      assert.equal(st.mode & 0o777, 0o600);
+      assert.match(fs.readFileSync(p, "utf8"), /^[0-9a-f]{64}\n$/);
+    }
+    assert.match(srv.logs(), /TOKEN_SECRET not set, generated one and kept it in/);
+    // The secret itself never reaches the log.
+    const secret = fs.readFileSync(path.join(srv.dataDir, "token_secret"), "utf8").trim();
+    assert.ok(!srv.logs().includes(secret));
+  });
+
+  test("start-up lines are logged once, not once per worker", () => {
+    const lines = srv.logs().split("\n").filter((l) => /korio: development mode/.test(l));
+    assert.equal(lines.length, 1, srv.logs());
+  });
+
+  test("the workers run sandboxed (seccomp filter loaded)", async () => {
+    // Several requests across both workers; a sandbox violation kills the
+    // worker, which stop() reports from the log.
+    await Promise.all(Array.from({ length: 20 }, () => fetch(`${srv.url}/healthz`).then((r) => r.text())));
+    assert.doesNotMatch(srv.logs(), /seccomp_tracing|sandbox violation/);
+  });
+});
+
+describe("start-up settings", () => {
+  test("dev secrets are reused on the next start", async () => {
+    const dataDir = tempDir();
+    const a = await startKorio({ dataDir, workers: 1 });
+    await a.stop();
+    const first = fs.readFileSync(path.join(dataDir, "token_secret"), "utf8");
+    const b = await startKorio({ dataDir, workers: 1 });
+    const out = await b.stop();
+    assert.equal(fs.readFileSync(path.join(dataDir, "token_secret"), "utf8"), first);
+    assert.match(out, /using the one kept in/);
+  });
+
+  test("production refuses to start without TOKEN_SECRET", async () => {
+    const s = await startKorio({ env: { KORIO_ENV: "production" }, wait: false });
+    const { code } = await s.exited;
+    assert.notEqual(code, 0);
+    assert.match(s.logs(), /TOKEN_SECRET is required when KORIO_ENV=production/);
+  });
+
+  test("production starts with both secrets from the environment", async () => {
+    const s = await startKorio({
+      workers: 1,
+      env: {
+        KORIO_ENV: "production",
+        TOKEN_SECRET: "a".repeat(32),
+        REFRESH_TOKEN_SECRET: "b".repeat(32),
+      },
+    });
+    const out = await s.stop();
+    assert.match(out, /production mode/);
+    assert.ok(!fs.existsSync(path.join(s.dataDir, "token_secret")));
+  });
+
+  test("a bad PORT is a clear start-up error", async () => {
+    const s = await startKorio({ env: { PORT: "99999" }, wait: false });
+    const { code } = await s.exited;
+    assert.notEqual(code, 0);
+    assert.match(s.logs(), /PORT: expected a number from 1 to 65535, got '99999'/);
+  });
+
+  test("a bad duration is a clear start-up error", async () => {
+    const s = await startKorio({ env: { TOKEN_EXPIRES_IN: "soon" }, wait: false });
+    const { code } = await s.exited;
+    assert.notEqual(code, 0);
+    assert.match(s.logs(), /TOKEN_EXPIRES_IN: expected a duration/);
+  });
+
+  test("WORKERS sets the number of worker processes", async () => {
+    const s = await startKorio({ workers: 3 });
+    const out = await s.stop();
+    const started = new Set([...out.matchAll(/\[wrk (\d+)\]/g)].map((m) => m[1]));
+    assert.equal(started.size, 3, out);
+  });
+
+  test("GET /healthz answers 503 when the store is unreachable", { timeout: 60000 * SLOW }, async () => {
+    const closed = await freePort();
+    const s = await startKorio({
+      workers: 1,
+      wait: false,
+      mongo: false,
+      env: { MONGODB_URI: `mongodb://127.0.0.1:${closed}/korio?serverSelectionTimeoutMS=300&connectTimeoutMS=300` },
+    });
+    let status = 0;
+    const deadline = Date.now() + 20000 * SLOW;
+    while (Date.now() < deadline) {
+      try {
+        const r = await fetch(`${s.url}/healthz`);
+        status = r.status;
+        assert.deepEqual(await r.json(), { status: "unavailable" });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await s.stop();
+    assert.equal(status, 503);
+  });
+});

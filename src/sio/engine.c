@@ -157,6 +157,7 @@ static int	engine_endpoint_find(const char *);
 static int	engine_query(struct http_request *, const char *, char *,
 		    size_t);
 static int	engine_is_upgrade(struct http_request *);
+static const u_int8_t *engine_body(struct http_request *, size_t *);
 static int	engine_sid_owner(const char *);
 static void	engine_sid_new(char *);
 static void	engine_cors(struct http_request *);
@@ -251,8 +252,8 @@ sio_init(const struct sio_config *cf)
 	h.close = server_close;
 	eio_endpoint_create(cf->path, &h);
 
-	tick = MIN(cf->ping_interval, cf->ping_timeout) / 10;
-	tick = MAX(10, MIN(tick, 100));
+	tick = MIN(cf->ping_interval, cf->ping_timeout) / 40;
+	tick = MAX(5, MIN(tick, 100));
 	(void)kore_timer_add(engine_tick, tick, NULL, 0);
 }
 
@@ -373,6 +374,8 @@ engine_http_start(struct http_request *req)
 	struct eio_session	*s;
 	struct eio_preq		*p;
 	struct eio_peer		peer;
+	const u_int8_t		*body;
+	size_t			bodylen;
 	int			ep, owner, upgrade;
 	char			eio[8], transport[16], sid[SIO_SID_LEN + 2];
 
@@ -428,11 +431,10 @@ engine_http_start(struct http_request *req)
 				    &(struct sio_msg){ .ep = ep, .id = p->id },
 				    sid, SIO_SID_LEN, NULL, 0);
 			} else {
+				body = engine_body(req, &bodylen);
 				bus_send(owner, SIO_MSG_POLL_POST,
 				    &(struct sio_msg){ .ep = ep, .id = p->id },
-				    sid, SIO_SID_LEN,
-				    req->http_body ? req->http_body->data : NULL,
-				    req->http_body ? req->http_body->offset : 0);
+				    sid, SIO_SID_LEN, body, bodylen);
 			}
 			http_request_sleep(req);
 			return (KORE_RESULT_RETRY);
@@ -445,9 +447,8 @@ engine_http_start(struct http_request *req)
 		}
 
 		if (p->kind == PREQ_POST) {
-			p->status = session_poll_post(s,
-			    req->http_body ? req->http_body->data : NULL,
-			    req->http_body ? req->http_body->offset : 0);
+			body = engine_body(req, &bodylen);
+			p->status = session_poll_post(s, body, bodylen);
 			post_reply(p->status, &p->body, &p->ctype);
 			return (engine_http_finish(req, p));
 		}
@@ -649,6 +650,19 @@ engine_query(struct http_request *req, const char *key, char *out,
 	return (0);
 }
 
+/* The request body as Kore buffered it (never offloaded to disk here). */
+static const u_int8_t *
+engine_body(struct http_request *req, size_t *len)
+{
+	if (req->http_body == NULL || req->http_body_fd != -1) {
+		*len = 0;
+		return (NULL);
+	}
+
+	*len = req->content_length;
+	return (req->http_body->data);
+}
+
 static int
 engine_is_upgrade(struct http_request *req)
 {
@@ -712,13 +726,16 @@ static void
 engine_tick(void *arg, u_int64_t now)
 {
 	struct eio_session	*s;
+	u_int64_t		due;
 
 	(void)arg;
 
+	/* Deadlines follow the schedule, not the tick that noticed them. */
 	while ((s = TAILQ_FIRST(&hb_ping)) != NULL && s->deadline <= now) {
+		due = s->deadline;
 		engine_send_frames(s, &frame_ping, 1);
 		if (s->state == SESS_OPEN)
-			session_hb_set(s, HB_PONG, now + sio_conf.ping_timeout);
+			session_hb_set(s, HB_PONG, due + sio_conf.ping_timeout);
 	}
 
 	while ((s = TAILQ_FIRST(&hb_pong)) != NULL && s->deadline <= now)
@@ -861,6 +878,12 @@ session_lookup(int ep, const char *sid)
 		return (NULL);
 	if (s->ep != ep || s->state != SESS_OPEN)
 		return (NULL);
+
+	/* A pong overdue by the time a request comes: the tick is late. */
+	if (s->hb == HB_PONG && s->deadline <= kore_time_ms()) {
+		session_close(s, "ping timeout", 0);
+		return (NULL);
+	}
 
 	return (s);
 }

@@ -90,8 +90,9 @@ struct sio_socket {
 };
 
 struct fanout {
-	struct sio_frame	**frames;
-	size_t			nframes;
+	struct sio_socket	**sockets;
+	size_t			n;
+	size_t			cap;
 	const char *const	*except;
 	size_t			nexcept;
 	struct sio_nsp		*nsp;
@@ -688,16 +689,21 @@ server_msg_broadcast(const u_int8_t *d, size_t len)
 	free(copy);
 }
 
+/*
+ * Sending may close a session (a client that stopped reading), which
+ * leaves rooms: that must not happen inside rooms_foreach(), so the
+ * recipients are collected first (each holding a reference), then sent to.
+ */
 static void
 fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
     const char *const *except, size_t nexcept, struct sio_frame **frames,
     size_t nf)
 {
 	struct fanout		fo;
-	struct sio_socket	*so, *next;
+	struct sio_socket	*so;
+	size_t			i;
 
-	fo.frames = frames;
-	fo.nframes = nf;
+	memset(&fo, 0, sizeof(fo));
 	fo.except = except;
 	fo.nexcept = nexcept;
 	fo.nsp = n;
@@ -705,13 +711,18 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 	if (nrooms > 0) {
 		rooms_foreach(&n->rooms, rooms, nrooms, except, nexcept,
 		    fanout_member, &fo);
-		return;
+	} else {
+		TAILQ_FOREACH(so, &n->sockets, nlist)
+			fanout_member(&so->member, &fo);
 	}
 
-	for (so = TAILQ_FIRST(&n->sockets); so != NULL; so = next) {
-		next = TAILQ_NEXT(so, nlist);
-		fanout_member(&so->member, &fo);
+	for (i = 0; i < fo.n; i++) {
+		so = fo.sockets[i];
+		if (so->state == SOCK_CONNECTED)
+			engine_send_frames(so->client->s, frames, nf);
+		sio_socket_unref(so);
 	}
+	free(fo.sockets);
 }
 
 static void
@@ -729,7 +740,13 @@ fanout_member(struct rooms_member *m, void *arg)
 			return;
 	}
 
-	engine_send_frames(so->client->s, fo->frames, fo->nframes);
+	if (fo->n == fo->cap) {
+		fo->cap = fo->cap ? fo->cap * 2 : 64;
+		fo->sockets = sbuf_xreallocarray(fo->sockets, fo->cap,
+		    sizeof(*fo->sockets));
+	}
+	sio_socket_ref(so);
+	fo->sockets[fo->n++] = so;
 }
 
 static void

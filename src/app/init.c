@@ -26,6 +26,8 @@
 
 #include "app.h"
 #include "db.h"
+#include "realtime.h"
+#include "sio.h"
 
 extern u_int8_t		worker_count;
 
@@ -99,6 +101,7 @@ void
 kore_worker_configure(void)
 {
 	db_init();
+	realtime_init();
 }
 
 void

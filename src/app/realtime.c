@@ -1,40 +1,659 @@
 /*
- * The realtime half: what REST writes mean for connected sockets. Filled in
- * by the realtime issue; until then the hooks are no-ops.
+ * The realtime half: Socket.IO namespace "/" on top of the plugin.
+ *
+ * Handshake: the CONNECT payload carries {"token":"Bearer <jwt>"} (the
+ * prefix is optional). The token is checked with the same verifier as the
+ * REST routes, then the user is looked up in the store on a task thread;
+ * the refusals are CONNECT_ERROR "Authentication required", "Invalid
+ * token" and "User not found". An accepted socket is in room user:<id>.
+ *
+ * Rooms: user:<id> (every socket of a user), todos:<id> (the sockets of a
+ * user that asked for todo events: subscribe:todos), project:<id> (sockets
+ * that joined a project: join:project, members only, checked in the
+ * store).
+ *
+ * Hook emits (hooks.h) run on the worker that served the REST write and
+ * reach every worker through the plugin's broadcast: a todo event goes to
+ * project:<P> and to todos:<m> for the owner and every member m of its
+ * project, so a socket gets it once if its user may read the todo, and a
+ * user never gets another user's private todo.
+ *
+ * Client events are rate limited per socket (token bucket, RATE_LIMIT_RATE
+ * events a second, bursts of RATE_LIMIT_BURST); the excess is dropped with
+ * an "error" event {"message":"Rate limit exceeded"} at most once a second,
+ * and a socket that keeps going is disconnected.
  */
 
+#include <sys/types.h>
+
+#include <kore/kore.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
 #include "hooks.h"
+#include "job.h"
+#include "realtime.h"
+#include "sio.h"
+#include "store.h"
+#include "token.h"
+
+#define RT_ROOM_MAX		(STORE_OID_LEN + 16)
+#define RT_ABUSE_DROPS		200
+
+#define RT_JOB_CONNECT		1
+#define RT_JOB_JOIN		2
+
+struct rt_sock {
+	char		user[STORE_OID_LEN + 1];
+	double		tokens;
+	u_int64_t	refill;
+	u_int64_t	last_notice;
+	u_int32_t	drops;
+};
+
+struct rt_job {
+	struct job		job;
+	int			kind;
+	struct sio_socket	*so;
+	char			user[STORE_OID_LEN + 1];
+	char			project[STORE_OID_LEN + 1];
+	int64_t			ack;
+	int			found;
+	int			member;
+	int			failed;
+};
+
+static struct sio_nsp	*rt_nsp;
+static double		rt_rate = 20;
+static double		rt_burst = 40;
+
+static void	rt_connect(struct sio_socket *, json_t *);
+static void	rt_refuse(struct sio_socket *, const char *, const char *);
+static void	rt_disconnect(struct sio_socket *, const char *);
+static void	rt_accepted(struct sio_socket *, const char *);
+static int	rt_allow(struct sio_socket *, const struct sio_event *);
+static void	rt_reply(struct sio_socket *, int64_t, json_t *);
+static void	rt_error(struct sio_socket *, int64_t, const char *);
+static int	rt_project_arg(struct sio_socket *, const struct sio_event *,
+		    char *);
+static void	rt_subscribe(struct sio_socket *, const struct sio_event *);
+static void	rt_unsubscribe(struct sio_socket *, const struct sio_event *);
+static void	rt_join(struct sio_socket *, const struct sio_event *);
+static void	rt_leave(struct sio_socket *, const struct sio_event *);
+static void	rt_unknown(struct sio_socket *, const struct sio_event *);
+static void	rt_debug_worker(struct sio_socket *, const struct sio_event *);
+static struct rt_job *rt_job_new(struct sio_socket *, int);
+static void	rt_job_work(struct job *);
+static void	rt_job_done(struct job *);
+static void	rt_job_cleanup(struct job *);
+static void	rt_todo_emit(const char *, const json_t *, const json_t *,
+		    json_t *);
+static json_t	*rt_todo_payload(const json_t *, int);
+static double	rt_env_num(const char *, double, double, double);
+
+void
+realtime_init(void)
+{
+	struct sio_config	cf;
+
+	rt_rate = rt_env_num("RATE_LIMIT_RATE", 20, 0.1, 100000);
+	rt_burst = rt_env_num("RATE_LIMIT_BURST", 40, 1, 100000);
+
+	sio_config_defaults(&cf);
+	cf.path = "/socket.io/";
+	cf.ping_interval = (uint32_t)rt_env_num("SIO_PING_INTERVAL", 25000,
+	    50, 3600000);
+	cf.ping_timeout = (uint32_t)rt_env_num("SIO_PING_TIMEOUT", 20000,
+	    50, 3600000);
+	cf.max_payload = (size_t)rt_env_num("SIO_MAX_PAYLOAD", 1000000,
+	    1024, 1000000);
+	cf.cors_origin = korio.frontend_url;
+	cf.debug = korio.ws_debug;
+	sio_init(&cf);
+
+	rt_nsp = sio_nsp_create("/");
+	sio_nsp_on_connect(rt_nsp, rt_connect);
+	sio_nsp_on_disconnect(rt_nsp, rt_disconnect);
+	sio_nsp_on(rt_nsp, "subscribe:todos", rt_subscribe);
+	sio_nsp_on(rt_nsp, "unsubscribe:todos", rt_unsubscribe);
+	sio_nsp_on(rt_nsp, "join:project", rt_join);
+	sio_nsp_on(rt_nsp, "leave:project", rt_leave);
+	sio_nsp_on_unknown(rt_nsp, rt_unknown);
+	if (korio.debug_endpoints)
+		sio_nsp_on(rt_nsp, "debug:worker", rt_debug_worker);
+
+	presence_init(rt_nsp);
+}
+
+static void
+rt_connect(struct sio_socket *so, json_t *auth)
+{
+	struct token_claims	claims;
+	struct rt_job		*j;
+	json_t			*tok;
+	char			buf[TOKEN_MAX_LEN + 1];
+	int			r;
+
+	tok = json_object_get(auth, "token");
+	if (!json_is_string(tok)) {
+		rt_refuse(so, "Authentication required", "no token");
+		return;
+	}
+
+	r = token_bearer_extract(json_string_value(tok), 1, buf, sizeof(buf));
+	if (r == TOKEN_NONE) {
+		rt_refuse(so, "Authentication required", "no token");
+		return;
+	}
+	if (r == TOKEN_OK) {
+		r = token_verify(buf, korio.token_secret,
+		    strlen(korio.token_secret), korio.token_issuer,
+		    (int64_t)time(NULL), &claims);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (r != TOKEN_OK) {
+		rt_refuse(so, "Invalid token", token_result_str(r));
+		return;
+	}
+
+	if (!store_oid_valid(claims.user_id)) {
+		rt_refuse(so, "User not found", "user id is not an ObjectId");
+		return;
+	}
+
+	j = rt_job_new(so, RT_JOB_CONNECT);
+	memcpy(j->user, claims.user_id, STORE_OID_LEN + 1);
+	job_start(&j->job);
+}
+
+static void
+rt_refuse(struct sio_socket *so, const char *message, const char *why)
+{
+	if (korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s refused: %s (%s)",
+		    sio_socket_id(so), message, why);
+	sio_reject(so, message, NULL);
+}
+
+static void
+rt_accepted(struct sio_socket *so, const char *user)
+{
+	struct rt_sock	*rs;
+	char		room[RT_ROOM_MAX];
+
+	sio_accept(so);
+	if (!sio_socket_connected(so))
+		return;
+
+	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+		fatal("rt_accepted: calloc");
+	memcpy(rs->user, user, STORE_OID_LEN + 1);
+	rs->tokens = rt_burst;
+	rs->refill = kore_time_ms();
+	sio_socket_set_udata(so, rs);
+
+	(void)snprintf(room, sizeof(room), "user:%s", user);
+	(void)sio_join(so, room);
+	if (korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s is user %s",
+		    sio_socket_id(so), user);
+
+	presence_socket_added(user, so);
+}
+
+static void
+rt_disconnect(struct sio_socket *so, const char *reason)
+{
+	struct rt_sock	*rs;
+
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return;
+	sio_socket_set_udata(so, NULL);
+
+	if (korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s of user %s gone: %s",
+		    sio_socket_id(so), rs->user, reason);
+
+	presence_socket_removed(rs->user);
+	free(rs);
+}
+
+/* The token bucket of a socket; 0 drops the event. */
+static int
+rt_allow(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs;
+	u_int64_t	now;
+
+	(void)ev;
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return (0);
+
+	now = kore_time_ms();
+	rs->tokens += (double)(now - rs->refill) * rt_rate / 1000.0;
+	if (rs->tokens > rt_burst)
+		rs->tokens = rt_burst;
+	rs->refill = now;
+
+	if (rs->tokens >= 1) {
+		rs->tokens -= 1;
+		if (rs->tokens >= rt_burst / 2)
+			rs->drops = 0;
+		return (1);
+	}
+
+	if (++rs->drops > RT_ABUSE_DROPS) {
+		kore_log(LOG_NOTICE, "realtime: socket %s of user %s keeps "
+		    "exceeding the rate limit, disconnecting",
+		    sio_socket_id(so), rs->user);
+		sio_disconnect(so);
+		return (0);
+	}
+
+	if (now - rs->last_notice >= 1000) {
+		rs->last_notice = now;
+		(void)sio_emit(so, "error",
+		    json_pack("[{s:s}]", "message", "Rate limit exceeded"));
+	}
+
+	return (0);
+}
+
+/* Answer an event: an ack if one was asked for, else errors as "error". */
+static void
+rt_reply(struct sio_socket *so, int64_t ack, json_t *body)
+{
+	if (ack >= 0) {
+		sio_ack(so, ack, json_pack("[o]", body));
+		return;
+	}
+
+	if (json_object_get(body, "error") != NULL)
+		(void)sio_emit(so, "error", json_pack("[o]", body));
+	else
+		json_decref(body);
+}
+
+static void
+rt_error(struct sio_socket *so, int64_t ack, const char *message)
+{
+	rt_reply(so, ack, json_pack("{s:s}", "error", message));
+}
+
+static void
+rt_subscribe(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs = sio_socket_udata(so);
+	char		room[RT_ROOM_MAX];
+
+	if (!rt_allow(so, ev))
+		return;
+
+	(void)snprintf(room, sizeof(room), "todos:%s", rs->user);
+	(void)sio_join(so, room);
+	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
+}
+
+static void
+rt_unsubscribe(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs = sio_socket_udata(so);
+	char		room[RT_ROOM_MAX];
+
+	if (!rt_allow(so, ev))
+		return;
+
+	(void)snprintf(room, sizeof(room), "todos:%s", rs->user);
+	(void)sio_leave(so, room);
+	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
+}
+
+/* The first argument must be a project id (24 hex digits). */
+static int
+rt_project_arg(struct sio_socket *so, const struct sio_event *ev, char *out)
+{
+	json_t		*arg;
+
+	arg = json_array_get(ev->args, 0);
+	if (!json_is_string(arg)) {
+		rt_error(so, ev->ack_id, "projectId must be a string");
+		return (0);
+	}
+	if (!store_oid_valid(json_string_value(arg))) {
+		rt_error(so, ev->ack_id, "projectId must be 24 hex digits");
+		return (0);
+	}
+
+	memcpy(out, json_string_value(arg), STORE_OID_LEN + 1);
+	return (1);
+}
+
+static void
+rt_join(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs = sio_socket_udata(so);
+	struct rt_job	*j;
+	char		project[STORE_OID_LEN + 1];
+
+	if (!rt_allow(so, ev) || !rt_project_arg(so, ev, project))
+		return;
+
+	j = rt_job_new(so, RT_JOB_JOIN);
+	memcpy(j->user, rs->user, STORE_OID_LEN + 1);
+	memcpy(j->project, project, STORE_OID_LEN + 1);
+	j->ack = ev->ack_id;
+	job_start(&j->job);
+}
+
+static void
+rt_leave(struct sio_socket *so, const struct sio_event *ev)
+{
+	char		project[STORE_OID_LEN + 1];
+	char		room[RT_ROOM_MAX];
+
+	if (!rt_allow(so, ev) || !rt_project_arg(so, ev, project))
+		return;
+
+	(void)snprintf(room, sizeof(room), "project:%s", project);
+	if (sio_leave(so, room) && korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s left %s",
+		    sio_socket_id(so), room);
+	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
+}
+
+static void
+rt_unknown(struct sio_socket *so, const struct sio_event *ev)
+{
+	if (!rt_allow(so, ev))
+		return;
+	rt_error(so, ev->ack_id, "Unknown event");
+}
+
+static void
+rt_debug_worker(struct sio_socket *so, const struct sio_event *ev)
+{
+	rt_reply(so, ev->ack_id, json_pack("{s:i,s:i,s:s}", "worker",
+	    (int)eio_worker_id(), "pid", (int)getpid(), "sid",
+	    sio_socket_id(so)));
+}
+
+static struct rt_job *
+rt_job_new(struct sio_socket *so, int kind)
+{
+	struct rt_job	*j;
+
+	j = (struct rt_job *)job_callback_new(sizeof(*j), rt_job_work,
+	    rt_job_done, rt_job_cleanup);
+	j->kind = kind;
+	j->so = so;
+	j->ack = -1;
+	sio_socket_ref(so);
+
+	return (j);
+}
+
+/* Task thread: the store lookups of a handshake or a join. */
+static void
+rt_job_work(struct job *job)
+{
+	struct rt_job		*j = (struct rt_job *)job;
+	struct store_conn	*sc;
+	json_t			*doc, *members, *m;
+	size_t			i;
+	enum store_result	r;
+
+	if ((sc = store_acquire()) == NULL) {
+		j->failed = 1;
+		return;
+	}
+
+	doc = NULL;
+	if (j->kind == RT_JOB_CONNECT) {
+		r = store_get(sc, STORE_USERS, j->user, &doc);
+		j->found = (r == STORE_OK);
+		j->failed = (r == STORE_ERROR);
+	} else {
+		r = store_get(sc, STORE_PROJECTS, j->project, &doc);
+		j->failed = (r == STORE_ERROR);
+		members = json_object_get(doc, "members");
+		json_array_foreach(members, i, m) {
+			if (json_is_string(m) &&
+			    !strcmp(json_string_value(m), j->user))
+				j->member = 1;
+		}
+	}
+
+	json_decref(doc);
+	store_release(sc);
+}
+
+/* Worker: act on the lookup, if the socket is still there. */
+static void
+rt_job_done(struct job *job)
+{
+	struct rt_job	*j = (struct rt_job *)job;
+	char		room[RT_ROOM_MAX];
+
+	if (j->kind == RT_JOB_CONNECT) {
+		if (j->failed) {
+			kore_log(LOG_WARNING, "realtime: store unavailable "
+			    "during a handshake");
+			sio_reject(j->so, "Server error", NULL);
+		} else if (!j->found) {
+			rt_refuse(j->so, "User not found", "no such user");
+		} else {
+			rt_accepted(j->so, j->user);
+		}
+		return;
+	}
+
+	if (!sio_socket_connected(j->so))
+		return;
+
+	if (j->failed) {
+		rt_error(j->so, j->ack, "Server error");
+	} else if (!j->member) {
+		if (korio.ws_debug)
+			kore_log(LOG_INFO, "realtime: socket %s may not join "
+			    "project %s", sio_socket_id(j->so), j->project);
+		rt_error(j->so, j->ack, "Forbidden");
+	} else {
+		(void)snprintf(room, sizeof(room), "project:%s", j->project);
+		(void)sio_join(j->so, room);
+		if (korio.ws_debug)
+			kore_log(LOG_INFO, "realtime: socket %s joined %s",
+			    sio_socket_id(j->so), room);
+		rt_reply(j->so, j->ack, json_pack("{s:b}", "ok", 1));
+	}
+}
+
+static void
+rt_job_cleanup(struct job *job)
+{
+	struct rt_job	*j = (struct rt_job *)job;
+
+	sio_socket_unref(j->so);
+}
+
+/* The todo event payload: {id, title, completed, ownerId, projectId}. */
+static json_t *
+rt_todo_payload(const json_t *todo, int deleted)
+{
+	json_t		*p, *project;
+
+	project = json_object_get(todo, "projectId");
+	if (deleted) {
+		p = json_pack("{s:O,s:O}", "id", json_object_get(todo, "id"),
+		    "ownerId", json_object_get(todo, "ownerId"));
+	} else {
+		p = json_pack("{s:O,s:O,s:O,s:O}",
+		    "id", json_object_get(todo, "id"),
+		    "title", json_object_get(todo, "title"),
+		    "completed", json_object_get(todo, "completed"),
+		    "ownerId", json_object_get(todo, "ownerId"));
+	}
+	if (p == NULL)
+		return (NULL);
+
+	(void)json_object_set(p, "projectId",
+	    json_is_string(project) ? project : json_null());
+
+	return (p);
+}
+
+/*
+ * To the sockets that may read the todo: subscribed sockets of its owner
+ * and of the members of its project, and the project's room.
+ */
+static void
+rt_todo_emit(const char *event, const json_t *todo, const json_t *project,
+    json_t *payload)
+{
+	json_t		*members, *m;
+	const char	*owner, *pid, **rooms;
+	char		*names;
+	size_t		i, n, max;
+
+	owner = json_string_value(json_object_get(todo, "ownerId"));
+	pid = json_string_value(json_object_get(todo, "projectId"));
+	members = project != NULL ? json_object_get(project, "members") : NULL;
+	if (owner == NULL || payload == NULL) {
+		json_decref(payload);
+		return;
+	}
+
+	max = json_array_size(members) + 2;
+	rooms = calloc(max, sizeof(*rooms));
+	names = calloc(max, RT_ROOM_MAX);
+	if (rooms == NULL || names == NULL)
+		fatal("rt_todo_emit: calloc");
+
+	n = 0;
+	(void)snprintf(names, RT_ROOM_MAX, "todos:%s", owner);
+	rooms[n++] = names;
+	if (pid != NULL) {
+		(void)snprintf(names + n * RT_ROOM_MAX, RT_ROOM_MAX,
+		    "project:%s", pid);
+		rooms[n] = names + n * RT_ROOM_MAX;
+		n++;
+		json_array_foreach(members, i, m) {
+			if (!json_is_string(m) ||
+			    !strcmp(json_string_value(m), owner))
+				continue;
+			(void)snprintf(names + n * RT_ROOM_MAX, RT_ROOM_MAX,
+			    "todos:%s", json_string_value(m));
+			rooms[n] = names + n * RT_ROOM_MAX;
+			n++;
+		}
+	}
+
+	sio_broadcast(rt_nsp, rooms, n, NULL, 0, event,
+	    json_pack("[o]", payload));
+
+	free(rooms);
+	free(names);
+}
 
 void
 hooks_todo_created(const json_t *todo, const json_t *project)
 {
-	(void)todo;
-	(void)project;
+	const char	*owner, *title;
+	char		room[RT_ROOM_MAX];
+	const char	*r[1];
+	json_t		*note;
+
+	rt_todo_emit("todo:created", todo, project, rt_todo_payload(todo, 0));
+
+	owner = json_string_value(json_object_get(todo, "ownerId"));
+	title = json_string_value(json_object_get(todo, "title"));
+	if (owner == NULL || title == NULL)
+		return;
+
+	(void)snprintf(room, sizeof(room), "user:%s", owner);
+	r[0] = room;
+	note = json_pack("{s:s,s:s++}", "type", "todo_created", "message",
+	    "Todo \"", title, "\" created");
+	sio_broadcast(rt_nsp, r, 1, NULL, 0, "notification",
+	    json_pack("[o]", note));
 }
 
 void
 hooks_todo_updated(const json_t *todo, const json_t *project)
 {
-	(void)todo;
-	(void)project;
+	rt_todo_emit("todo:updated", todo, project, rt_todo_payload(todo, 0));
 }
 
 void
 hooks_todo_deleted(const json_t *todo, const json_t *project)
 {
-	(void)todo;
-	(void)project;
+	rt_todo_emit("todo:deleted", todo, project, rt_todo_payload(todo, 1));
 }
 
 void
 hooks_project_updated(const json_t *project, const json_t *before)
 {
-	(void)project;
-	(void)before;
+	const char	*pid, *r[1];
+	char		room[RT_ROOM_MAX], user[RT_ROOM_MAX];
+	json_t		*now, *old, *m, *x;
+	size_t		i, k;
+	int		kept;
+
+	if ((pid = json_string_value(json_object_get(project, "id"))) == NULL)
+		return;
+
+	(void)snprintf(room, sizeof(room), "project:%s", pid);
+	r[0] = room;
+	sio_broadcast(rt_nsp, r, 1, NULL, 0, "project:updated",
+	    json_pack("[O]", project));
+
+	/* Members taken off the project leave its room, on every worker. */
+	now = json_object_get(project, "members");
+	old = before != NULL ? json_object_get(before, "members") : NULL;
+	json_array_foreach(old, i, m) {
+		kept = 0;
+		json_array_foreach(now, k, x) {
+			if (json_equal(m, x))
+				kept = 1;
+		}
+		if (kept || !json_is_string(m))
+			continue;
+		(void)snprintf(user, sizeof(user), "user:%s",
+		    json_string_value(m));
+		sio_sockets_leave(rt_nsp, user, room);
+	}
 }
 
 void
 hooks_project_deleted(const json_t *project)
 {
-	(void)project;
+	const char	*pid;
+	char		room[RT_ROOM_MAX];
+
+	if ((pid = json_string_value(json_object_get(project, "id"))) == NULL)
+		return;
+
+	(void)snprintf(room, sizeof(room), "project:%s", pid);
+	sio_sockets_leave(rt_nsp, room, room);
+}
+
+static double
+rt_env_num(const char *name, double def, double min, double max)
+{
+	const char	*v;
+	char		*end;
+	double		d;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return (def);
+
+	d = strtod(v, &end);
+	if (*end != '\0' || d < min || d > max)
+		fatal("%s: expected a number from %g to %g, got '%s'",
+		    name, min, max, v);
+
+	return (d);
 }

@@ -117,6 +117,9 @@ bus_recv(struct kore_msg *m, const void *data)
 	case SIO_MSG_BROADCAST:
 		server_msg_broadcast(d, len);
 		break;
+	case SIO_MSG_SOCKETS_LEAVE:
+		server_msg_sockets_leave(d, len);
+		break;
 	default:
 		break;
 	}

@@ -69,7 +69,7 @@ struct sio_client {
 	struct eio_session		*s;
 	struct sio_packet_reasm		reasm;
 	TAILQ_HEAD(, sio_socket)	sockets;
-	int				connected_once;
+	int				got_connect;
 	u_int64_t			deadline;
 	int				in_ctq;
 	TAILQ_ENTRY(sio_client)		ctl;
@@ -289,12 +289,10 @@ server_tick(u_int64_t now)
 	while ((c = TAILQ_FIRST(&connect_queue)) != NULL &&
 	    c->deadline <= now) {
 		client_ctq_remove(c);
-		if (!c->connected_once) {
-			if (sio_conf.debug)
-				kore_log(LOG_INFO, "sio: %s: no CONNECT in "
-				    "time, closing", eio_session_id(c->s));
-			eio_close(c->s, "connect timeout");
-		}
+		if (sio_conf.debug)
+			kore_log(LOG_INFO, "sio: %s: no namespace connected in "
+			    "time, closing", eio_session_id(c->s));
+		eio_close(c->s, "connect timeout");
 	}
 }
 
@@ -317,7 +315,7 @@ server_packet(struct sio_client *c, struct sio_packet *pkt)
 		return;
 	}
 
-	if (!c->connected_once || pkt->type == SIO_PACKET_CONNECT_ERROR) {
+	if (!c->got_connect || pkt->type == SIO_PACKET_CONNECT_ERROR) {
 		eio_close(c->s, "parse error");
 		return;
 	}
@@ -363,8 +361,7 @@ server_connect(struct sio_client *c, struct sio_packet *pkt)
 	struct sio_socket	*so;
 	json_t			*auth;
 
-	c->connected_once = 1;
-	client_ctq_remove(c);
+	c->got_connect = 1;
 
 	if ((n = sio_nsp_lookup(pkt->nsp)) == NULL) {
 		so = &(struct sio_socket){ .client = c };
@@ -408,6 +405,7 @@ sio_accept(struct sio_socket *so)
 	so->state = SOCK_CONNECTED;
 	TAILQ_INSERT_TAIL(&n->sockets, so, nlist);
 	n->count++;
+	client_ctq_remove(so->client);
 
 	(void)socket_packet(so, SIO_PACKET_CONNECT, -1,
 	    json_pack("{s:s}", "sid", so->id), NULL, 0);
@@ -631,6 +629,69 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
+}
+
+/*
+ * Like sio_broadcast(), to this worker's sockets only (for state every
+ * worker keeps a copy of, such as presence). args is stolen.
+ */
+void
+sio_broadcast_local(struct sio_nsp *n, const char *const *rooms,
+    size_t nrooms, const char *event, json_t *args)
+{
+	struct sio_frame	*frames[SIO_FRAMES_MAX];
+	size_t			i, nf;
+
+	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
+	    event_array(event, args), NULL, 0);
+	fanout_local(n, rooms, nrooms, NULL, 0, frames, nf);
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+}
+
+/*
+ * Every socket of namespace n in room `in`, on every worker, leaves room
+ * `room` (socket.io's io.in(x).socketsLeave(y)).
+ */
+void
+sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
+{
+	struct sbuf	b;
+
+	sbuf_init(&b);
+	sbuf_append_byte(&b, n->index);
+	sbuf_append(&b, in, strlen(in) + 1);
+	sbuf_append(&b, room, strlen(room) + 1);
+	server_msg_sockets_leave(b.data, b.len);
+	if (bus_worker_count() > 1)
+		bus_send_others(SIO_MSG_SOCKETS_LEAVE, b.data, b.len);
+	sbuf_free(&b);
+}
+
+void
+server_msg_sockets_leave(const u_int8_t *d, size_t len)
+{
+	struct fanout		fo;
+	struct sio_nsp		*n;
+	const char		*in, *room;
+	size_t			i;
+
+	if (len < 3 || d[0] >= nnsps || d[len - 1] != '\0')
+		fatal("sio: bad sockets-leave message");
+	n = nsps[d[0]];
+	in = (const char *)d + 1;
+	room = in + strlen(in) + 1;
+	if ((const u_int8_t *)room >= d + len)
+		fatal("sio: bad sockets-leave message");
+
+	memset(&fo, 0, sizeof(fo));
+	fo.nsp = n;
+	rooms_foreach(&n->rooms, &in, 1, NULL, 0, fanout_member, &fo);
+	for (i = 0; i < fo.n; i++) {
+		(void)sio_leave(fo.sockets[i], room);
+		sio_socket_unref(fo.sockets[i]);
+	}
+	free(fo.sockets);
 }
 
 /* A broadcast from another worker: the same frames to our members. */

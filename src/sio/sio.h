@@ -122,6 +122,9 @@ int		 sio_leave(struct sio_socket *, const char *);
 int		 sio_in_room(struct sio_socket *, const char *);
 void		 sio_broadcast(struct sio_nsp *, const char *const *, size_t,
 		    const char *const *, size_t, const char *, json_t *);
+void		 sio_broadcast_local(struct sio_nsp *, const char *const *,
+		    size_t, const char *, json_t *);
+void		 sio_sockets_leave(struct sio_nsp *, const char *, const char *);
 size_t		 sio_nsp_local_count(struct sio_nsp *);
 void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
 		    void *), void *);

@@ -80,6 +80,7 @@ void		 engine_msg_ws_close(const u_int8_t *, size_t);
 #define SIO_MSG_WS_OUT		(SIO_MSG_BASE + 8)
 #define SIO_MSG_WS_CLOSE	(SIO_MSG_BASE + 9)
 #define SIO_MSG_BROADCAST	(SIO_MSG_BASE + 10)
+#define SIO_MSG_SOCKETS_LEAVE	(SIO_MSG_BASE + 11)
 
 /*
  * The fixed head of every plugin message; a payload may follow. For
@@ -108,6 +109,7 @@ void		 server_message(struct eio_session *, const u_int8_t *, size_t,
 		    int);
 void		 server_close(struct eio_session *, const char *);
 void		 server_msg_broadcast(const u_int8_t *, size_t);
+void		 server_msg_sockets_leave(const u_int8_t *, size_t);
 void		 server_tick(u_int64_t);
 
 extern struct sio_config	sio_conf;

@@ -145,6 +145,7 @@ static struct eio_session_list	hb_pong;
 static struct eio_session_list	graveyard;
 static struct eio_session_list	upgrades;
 static u_int64_t		next_id = 1;
+static u_int64_t		engine_tick_ms;
 static struct sio_frame		*frame_ping;
 static struct sio_frame		*frame_noop;
 
@@ -254,6 +255,7 @@ sio_init(const struct sio_config *cf)
 
 	tick = MIN(cf->ping_interval, cf->ping_timeout) / 40;
 	tick = MAX(5, MIN(tick, 100));
+	engine_tick_ms = tick;
 	(void)kore_timer_add(engine_tick, tick, NULL, 0);
 }
 
@@ -730,9 +732,16 @@ engine_tick(void *arg, u_int64_t now)
 
 	(void)arg;
 
-	/* Deadlines follow the schedule, not the tick that noticed them. */
+	/*
+	 * The pong is due pingTimeout after the ping was due, not after the
+	 * tick that noticed it, unless the worker was held up for more than
+	 * a couple of ticks: then pingTimeout counts from the late ping, as
+	 * engine.io arms its timer when it sends.
+	 */
 	while ((s = TAILQ_FIRST(&hb_ping)) != NULL && s->deadline <= now) {
 		due = s->deadline;
+		if (now - due > 2 * engine_tick_ms)
+			due = now;
 		engine_send_frames(s, &frame_ping, 1);
 		if (s->state == SESS_OPEN)
 			session_hb_set(s, HB_PONG, due + sio_conf.ping_timeout);

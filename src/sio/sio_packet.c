@@ -276,7 +276,7 @@ sio_packet_payload_valid(int type, const json_t *data)
 
 /*
  * Parse one JSON value filling buf[0..len) (trailing whitespace
- * allowed, nothing else). Integers too big for json_int_t make the
+ * allowed, nothing else). Strings may hold NUL ("\u0000"), as in JS. Integers too big for json_int_t make the
  * whole value parse again with all numbers as doubles.
  */
 static json_t *
@@ -285,10 +285,11 @@ sio_packet_parse_json(const uint8_t *buf, size_t len)
 	json_t		*json;
 	json_error_t	 err;
 
-	json = json_loadb((const char *)buf, len, JSON_DECODE_ANY, &err);
+	json = json_loadb((const char *)buf, len, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, &err);
 	if (json == NULL && json_error_code(&err) == json_error_numeric_overflow)
-		json = json_loadb((const char *)buf, len,
-		    JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &err);
+		json = json_loadb((const char *)buf, len, JSON_DECODE_ANY |
+		    JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);
 
 	return (json);
 }

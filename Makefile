@@ -32,7 +32,9 @@ VARIANT		?= plain
 ifeq ($(VARIANT),asan)
 SANITIZE	:= address,undefined
 SAN_FLAGS	:= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
-KORE_MAKE_SAN	:= SANITIZE=$(SANITIZE)
+# Kore's net_read64() loads a misaligned u_int64_t (large WebSocket
+# frames): keep UBSan's alignment check out of Kore's own objects.
+KORE_MAKE_SAN	:= SANITIZE="$(SANITIZE) -fno-sanitize=alignment"
 OPT		:= -O1 -g
 else
 SAN_FLAGS	:=
@@ -79,8 +81,8 @@ mime_json	:= application/json
 mime_conf	:= text/plain
 asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
 
-.PHONY: all run test asan fuzz fuzz-smoke unit integ deps npm-deps clean \
-	kodev-check
+.PHONY: all run test asan fuzz fuzz-smoke unit unit-mongo integ deps npm-deps \
+	clean kodev-check
 
 all: $(KORIO) $(FIXTURE)
 
@@ -111,6 +113,20 @@ $(B)/assets/$(call asset_sym,$(1)).c: $(1) conf/asset2c.sh
 	conf/asset2c.sh $(1) $(call asset_sym,$(1)) "$(call asset_mime,$(1))" $$@
 endef
 $(foreach a,$(ASSETS),$(eval $(call asset_rule,$(a))))
+
+# The Socket.IO browser client, from the npm package socket.io-client
+# (tests/package.json), served at /socket.io/socket.io.min.js as a Node
+# Socket.IO server does. Its source-map comment is dropped: no map is served.
+SIO_CLIENT_JS	:= tests/node_modules/socket.io-client/dist/socket.io.min.js
+ASSET_OBJS	+= $(B)/assets/socket_io_min_js.o
+
+$(B)/assets-extra/socket.io.min.js: tests/node_modules/.package-lock.json
+	@mkdir -p $(dir $@)
+	sed '/^\/\/# sourceMappingURL=/d' $(SIO_CLIENT_JS) > $@.tmp && mv $@.tmp $@
+
+$(B)/assets/socket_io_min_js.c: $(B)/assets-extra/socket.io.min.js conf/asset2c.sh
+	@mkdir -p $(dir $@)
+	conf/asset2c.sh $< socket_io_min_js "$(mime_js)" $@
 
 $(B)/assets/%.o: $(B)/assets/%.c $(KOREOBJ)/ldflags
 	$(CC) $(ASSET_CFLAGS) $(SAN_FLAGS) -c $< -o $@
@@ -175,6 +191,12 @@ integ: all npm-deps
 	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
 	    KORIO_VARIANT=$(VARIANT) \
 	    $(NODE) --test --test-concurrency=1 tests/integ/
+	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
+	    KORIO_VARIANT=$(VARIANT) $(NODE) tests/integ/run-mongo.mjs
+
+# The store unit test once more, against MongoDB (CongoDB).
+unit-mongo: $(UNIT_BIN)/test_store
+	$(NODE) tests/integ/run-mongo.mjs --exec $(UNIT_BIN)/test_store
 
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -204,18 +226,73 @@ fuzz-smoke:
 
 test: deps
 	@$(MAKE) --no-print-directory npm-deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit unit-mongo
 	@$(MAKE) --no-print-directory integ
-	@$(MAKE) --no-print-directory VARIANT=asan all unit
+	@$(MAKE) --no-print-directory VARIANT=asan all unit unit-mongo
 	@$(MAKE) --no-print-directory VARIANT=asan integ
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory kodev-check
 	@echo "make test: all suites passed"
 
 # kodev builds the same tree when the checkout is named korio.
+KODEV_DIR	?= build/kodev/korio
 kodev-check:
-	rm -rf /tmp/korio-kodev/korio && mkdir -p /tmp/korio-kodev/korio
-	git ls-files -z | xargs -0 cp --parents -t /tmp/korio-kodev/korio
-	cd /tmp/korio-kodev/korio && kodev build
+	rm -rf $(KODEV_DIR) && mkdir -p $(KODEV_DIR)
+	git ls-files -z | xargs -0 cp -P --parents -t $(KODEV_DIR)
+	cd $(KODEV_DIR) && kodev build > kodev.log 2>&1 || \
+	    { cat $(KODEV_DIR)/kodev.log; exit 1; }
+	@echo "kodev build: ok ($(KODEV_DIR)/korio)"
 
 clean:
 	rm -rf build korio tests/fixture/sio-fixture .objs
+
+# ---- benchmarks (bench/; see bench/RESULTS.md) -----------------------------
+#
+#   make bench        korio vs the Node peer (one process, cluster of 2):
+#                     fan-out to 1000 and 10000 sockets, CPU, RSS, REST, floor
+#   make bench-quick  the same at N = 1000 only, shorter wrk runs (< 2 min)
+
+BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow
+
+.PHONY: bench bench-quick bench-build bench-deps
+
+bench/build/loadgen: bench/loadgen.c
+	@mkdir -p bench/build
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -lcrypto
+
+bench/build/probe: bench/probe.c
+	@mkdir -p bench/build
+	$(CC) $(BENCH_CFLAGS) -pthread -o $@ $<
+
+bench/peer/node_modules/.package-lock.json: bench/peer/package.json \
+    bench/peer/package-lock.json
+	cd bench/peer && npm_config_nodedir=/usr npm ci --no-audit --no-fund \
+	    --loglevel=error
+
+# wrk (Debian) for the REST half; g++, python3, make build better-sqlite3.
+bench-deps:
+	@missing=""; \
+	for p in wrk:wrk g++:g++ python3:python3 make:make; do \
+		command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p#*:}"; \
+	done; \
+	[ -f /usr/include/openssl/sha.h ] || missing="$$missing libssl-dev"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			    --no-install-recommends $$missing; \
+		else \
+			echo "bench: run: apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+
+bench-build: bench-deps
+	@$(MAKE) --no-print-directory VARIANT=plain korio
+	@$(MAKE) --no-print-directory bench/build/loadgen bench/build/probe \
+	    bench/peer/node_modules/.package-lock.json
+
+bench: bench-build
+	$(NODE) bench/run.mjs
+
+bench-quick: bench-build
+	$(NODE) bench/run.mjs --quick

@@ -3,7 +3,9 @@
  * DATA_DIR/korio.db; MONGODB_URI switches to MongoDB through a libmongoc
  * pool owned by the worker. Both are opened after fork, in
  * kore_worker_configure(): neither SQLite handles nor mongoc pools survive
- * a fork.
+ * a fork. The store is never closed: a stopping worker's task threads may
+ * still be inside it, and the process is about to exit anyway (SQLite's WAL
+ * holds every committed write; the kernel closes MongoDB's sockets).
  */
 
 #include <sys/types.h>
@@ -39,12 +41,6 @@ db_init(void)
 	if ((r = store_global_init(&cf)) != STORE_OK)
 		fatal("store (%s): cannot open: %s", korio.mongodb_uri ?
 		    "mongodb" : path, store_result_str(r));
-}
-
-void
-db_cleanup(void)
-{
-	store_global_cleanup();
 }
 
 int

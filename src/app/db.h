@@ -10,7 +10,6 @@
 
 /* db.c */
 void	db_init(void);
-void	db_cleanup(void);
 int	db_ping(void);
 
 #endif

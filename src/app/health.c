@@ -1,11 +1,16 @@
 /*
  * GET /healthz: 200 {"status":"ok"} when the store answers a ping, 503
  * {"status":"unavailable"} when it does not. The ping runs on a task thread.
+ * Like every route, it needs no token but refuses a bad one (401).
  */
+
+#include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "db.h"
 #include "job.h"
+#include "token.h"
 
 struct health_job {
 	struct job	job;
@@ -13,6 +18,7 @@ struct health_job {
 };
 
 static void	health_work(struct job *);
+static int	health_bad_token(struct http_request *);
 
 int
 page_healthz(struct http_request *req)
@@ -20,6 +26,11 @@ page_healthz(struct http_request *req)
 	struct health_job	*hj;
 
 	if (!http_state_exists(req)) {
+		if (health_bad_token(req)) {
+			http_util_json(req, 401,
+			    "{\"status\":401,\"title\":\"Unauthorized\"}");
+			return (KORE_RESULT_OK);
+		}
 		hj = (struct health_job *)job_request_new(req,
 		    sizeof(*hj), health_work, NULL);
 		job_start(&hj->job);
@@ -45,4 +56,26 @@ health_work(struct job *j)
 	struct health_job	*hj = (struct health_job *)j;
 
 	hj->ok = db_ping();
+}
+
+static int
+health_bad_token(struct http_request *req)
+{
+	struct token_claims	claims;
+	const char		*hdr;
+	char			buf[TOKEN_MAX_LEN + 1];
+	int			r;
+
+	if (!http_request_header(req, "authorization", &hdr))
+		return (0);
+
+	r = token_bearer_extract(hdr, 0, buf, sizeof(buf));
+	if (r == TOKEN_OK) {
+		r = token_verify(buf, korio.token_secret,
+		    strlen(korio.token_secret), korio.token_issuer,
+		    (int64_t)time(NULL), &claims);
+	}
+	explicit_bzero(buf, sizeof(buf));
+
+	return (r != TOKEN_OK && r != TOKEN_NONE);
 }

@@ -33,7 +33,6 @@ extern u_int8_t		worker_count;
 
 void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
-void	kore_worker_teardown(void);
 void	kore_seccomp_hook(void);
 
 static void	init_listen(void);
@@ -102,12 +101,6 @@ kore_worker_configure(void)
 {
 	db_init();
 	realtime_init();
-}
-
-void
-kore_worker_teardown(void)
-{
-	db_cleanup();
 }
 
 static void

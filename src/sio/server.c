@@ -26,6 +26,7 @@
 
 #include <kore/kore.h>
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -817,15 +818,24 @@ server_event(struct sio_socket *so, struct sio_packet *pkt)
 	struct sio_handler	*h;
 	json_t			*name;
 	char			num[32];
-	size_t			i;
+	size_t			i, len;
+	double			d;
 
+	/* A name may hold NUL ("a\u0000b"): look it up by its length. */
 	name = json_array_get(pkt->data, 0);
 	if (json_is_string(name)) {
 		ev.name = json_string_value(name);
+		len = json_string_length(name);
 	} else {
-		(void)snprintf(num, sizeof(num), "%g",
-		    json_number_value(name));
+		/* As JavaScript's String(n) for the usual cases. */
+		d = json_number_value(name);
+		if (d == (double)(int64_t)d && d > -1e15 && d < 1e15)
+			(void)snprintf(num, sizeof(num), "%" PRId64,
+			    (int64_t)d);
+		else
+			(void)snprintf(num, sizeof(num), "%.17g", d);
 		ev.name = num;
+		len = strlen(num);
 	}
 
 	ev.args = json_array();
@@ -835,7 +845,7 @@ server_event(struct sio_socket *so, struct sio_packet *pkt)
 	ev.natt = pkt->natt;
 	ev.ack_id = pkt->ack_id;
 
-	h = hmap_get(&so->nsp->handlers, ev.name, strlen(ev.name));
+	h = hmap_get(&so->nsp->handlers, ev.name, len);
 	sio_socket_ref(so);
 	if (h != NULL)
 		h->fn(so, &ev);

@@ -24,6 +24,14 @@ describe("foundation", () => {
     assert.deepEqual(await r.json(), { status: "ok" });
   });
 
+  test("GET /healthz refuses a bad token (401) and ignores Bearer null", async () => {
+    const bad = await fetch(`${srv.url}/healthz`, { headers: { authorization: "Bearer not.a.token" } });
+    assert.equal(bad.status, 401);
+    assert.deepEqual(await bad.json(), { status: 401, title: "Unauthorized" });
+    const none = await fetch(`${srv.url}/healthz`, { headers: { authorization: "Bearer null" } });
+    assert.equal(none.status, 200);
+  });
+
   test("an unknown route is 404", async () => {
     const r = await fetch(`${srv.url}/no/such/route`);
     assert.equal(r.status, 404);

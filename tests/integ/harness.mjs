@@ -3,7 +3,8 @@
 // stops it again, failing the test if the process logged a sanitizer report,
 // a sandbox violation or a dead worker.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -12,8 +13,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
-export const KORIO_BIN = process.env.KORIO_BIN ?? path.join(root, "korio");
-export const FIXTURE_BIN = process.env.FIXTURE_BIN ?? path.join(root, "tests/fixture/sio-fixture");
+export const KORIO_BIN = path.resolve(process.env.KORIO_BIN ?? path.join(root, "korio"));
+export const FIXTURE_BIN = path.resolve(process.env.FIXTURE_BIN ?? path.join(root, "tests/fixture/sio-fixture"));
 export const VARIANT = process.env.KORIO_VARIANT ?? "plain";
 // Sanitizer builds start and run slower.
 export const SLOW = VARIANT === "asan" ? 4 : 1;
@@ -44,9 +45,14 @@ export function tempDir(prefix = "korio-test-") {
 }
 
 // Returns a handle on a running server:
-//   { url, port, dataDir, child, logs(), waitForLog(re), stop() }
+//   { url, port, dataDir, child, logs(), waitForLog(re), stop(), kill9(),
+//     kill9Group() }
 // Options: env (merged over a minimal environment), workers, dataDir, bin,
-// port, wait (false: don't wait for /healthz), expectExit.
+// port, wait (false: don't wait for /healthz), expectExit, mongo (false:
+// never MongoDB), dbName (the MongoDB database when
+// KORIO_TEST_MONGODB_URI is set; default korio_<port>), group (true: the
+// server leads its own process group, so kill9Group() can SIGKILL the
+// parent and every worker at once).
 export async function startServer(opts = {}) {
   const bin = opts.bin ?? KORIO_BIN;
   const port = opts.port ?? (await freePort());
@@ -60,10 +66,12 @@ export async function startServer(opts = {}) {
     // LeakSanitizer stops the world with ptrace(), which Kore's seccomp
     // sandbox (rightly) forbids in workers: leaks are checked by the unit
     // tests and by RSS/fd counts here, memory errors by ASan itself.
-    ASAN_OPTIONS: "detect_leaks=0:abort_on_error=0:halt_on_error=1",
-    UBSAN_OPTIONS: "print_stacktrace=1:halt_on_error=1",
+    // symbolize=0: the symbolizer is a forked program, which the sandbox
+    // refuses; reports carry addresses (addr2line -e <binary> resolves them).
+    ASAN_OPTIONS: "detect_leaks=0:abort_on_error=0:halt_on_error=1:symbolize=0",
+    UBSAN_OPTIONS: "print_stacktrace=1:halt_on_error=1:symbolize=0",
     ...(process.env.KORIO_TEST_MONGODB_URI && opts.mongo !== false
-      ? { MONGODB_URI: process.env.KORIO_TEST_MONGODB_URI + `korio_${port}` }
+      ? { MONGODB_URI: process.env.KORIO_TEST_MONGODB_URI + (opts.dbName ?? `korio_${port}`) }
       : {}),
     ...opts.env,
   };
@@ -73,6 +81,7 @@ export async function startServer(opts = {}) {
     cwd: opts.cwd ?? dataDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.group === true,
   });
   let out = "";
   const waiters = new Set();
@@ -82,7 +91,13 @@ export async function startServer(opts = {}) {
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
-  const exited = new Promise((resolve) => child.on("exit", (code, sig) => resolve({ code, sig })));
+  const exited = new Promise((resolve) => {
+    child.on("exit", (code, sig) => resolve({ code, sig }));
+    child.on("error", (err) => {
+      out += `spawn failed: ${err.message}\n`;
+      resolve({ code: -1, sig: null });
+    });
+  });
 
   const url = `http://127.0.0.1:${port}`;
   const handle = {
@@ -107,8 +122,17 @@ export async function startServer(opts = {}) {
     async stop({ allowBadLog = false } = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        const t = setTimeout(() => child.kill("SIGKILL"), 10000 * SLOW);
+        // Kore loses a SIGQUIT that reaches a worker between fork() and
+        // its signal set-up; the parent then waits for it forever. Ask
+        // lingering workers again, and at last kill them with the parent
+        // (an orphaned worker would keep this process's pipes open).
+        const again = setTimeout(() => signalChildren(child.pid, "SIGQUIT"), 3000 * SLOW);
+        const t = setTimeout(() => {
+          signalChildren(child.pid, "SIGKILL");
+          child.kill("SIGKILL");
+        }, 10000 * SLOW);
         await exited;
+        clearTimeout(again);
         clearTimeout(t);
       }
       if (!allowBadLog) checkLog(out);
@@ -120,6 +144,22 @@ export async function startServer(opts = {}) {
       // Workers are separate processes: make sure none is left behind.
       await sleep(200);
     },
+    // SIGKILL to the whole process group (needs opts.group): the parent
+    // and its workers die at once, as in a power cut of the process tree.
+    async kill9Group() {
+      if (opts.group !== true) throw new Error("kill9Group needs opts.group");
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch (e) {
+        if (e.code !== "ESRCH") throw e;
+      }
+      await exited;
+      const deadline = Date.now() + 5000 * SLOW;
+      while (groupAlive(child.pid)) {
+        if (Date.now() > deadline) throw new Error("process group survived SIGKILL");
+        await sleep(20);
+      }
+    },
   };
 
   if (opts.wait === false) return handle;
@@ -130,6 +170,38 @@ export async function startServer(opts = {}) {
     throw new Error(`${e.message}\nserver log:\n${out}`);
   }
   return handle;
+}
+
+// Sends sig to every live child process of pid (Kore's workers).
+function signalChildren(pid, sig) {
+  for (const p of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[1]) === pid && f[0] !== "Z") process.kill(Number(p), sig);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+// A process of group pgid that is still running (zombies don't count:
+// whether anything reaps them depends on what runs as PID 1).
+function groupAlive(pgid) {
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[2]) === pgid && f[0] !== "Z") return true;
+  }
+  return false;
 }
 
 export function checkLog(out) {
@@ -156,3 +228,183 @@ export async function waitHealthy(url, exited, ms) {
 }
 
 export const startKorio = (opts = {}) => startServer({ ...opts, bin: opts.bin ?? KORIO_BIN });
+
+// ---- REST helpers (the REST suites, tests 10-19) ---------------------------
+
+// Which store the servers of this run use: KORIO_TEST_MONGODB_URI (set by
+// run-mongo.mjs) means MongoDB, i.e. CongoDB in these tests.
+export const BACKEND = process.env.KORIO_TEST_MONGODB_URI ? "mongo" : "sqlite";
+
+// No response may carry a user's password hash or salt, anywhere.
+export function assertNoHashSalt(v, where = "response") {
+  if (Array.isArray(v)) {
+    for (const x of v) assertNoHashSalt(x, where);
+  } else if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === "hash" || k === "salt") throw new Error(`${where} carries "${k}": ${JSON.stringify(v)}`);
+      assertNoHashSalt(x, where);
+    }
+  }
+}
+
+// Fails if any of the given secrets (tokens, passwords, keys) is in text.
+export function assertNoSecrets(text, secrets, where = "server log") {
+  for (const s of secrets) {
+    if (s && text.includes(s)) throw new Error(`${where} contains a secret (${s.slice(0, 6)}...)`);
+  }
+}
+
+// A fetch client for one server. Each call resolves to
+// { status, headers, text, body } (body: parsed JSON or undefined) and
+// checks that no response leaks hash or salt.
+//   opts.token: a JWT, or null for the literal "Bearer null"
+//   opts.body: JSON-encoded; opts.raw: sent as is; opts.headers: extra
+//   restClient(url, { record: true }): api.seen keeps every response text.
+export function restClient(url, { record = false } = {}) {
+  const seen = [];
+  async function req(method, path, opts = {}) {
+    const headers = { ...(opts.headers ?? {}) };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    let payload;
+    if (opts.raw !== undefined) {
+      payload = opts.raw;
+    } else if (opts.body !== undefined) {
+      payload = JSON.stringify(opts.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const r = await fetch(url + path, { method, headers, body: payload });
+    const text = await r.text();
+    let body;
+    try {
+      body = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (body !== undefined) assertNoHashSalt(body, `${method} ${path}`);
+    if (record) seen.push(text);
+    return { status: r.status, headers: r.headers, text, body };
+  }
+  const api = {
+    url,
+    seen,
+    req,
+    get: (path, opts) => req("GET", path, opts),
+    del: (path, opts) => req("DELETE", path, opts),
+    post: (path, body, opts = {}) => req("POST", path, { ...opts, body }),
+    patch: (path, body, opts = {}) => req("PATCH", path, { ...opts, body }),
+    put: (path, body, opts = {}) => req("PUT", path, { ...opts, body }),
+    // Signs up; resolves to { email, password, token, refreshToken, userId }.
+    async signup(email, password = `pw-${email}-${Math.random()}`) {
+      const r = await req("POST", "/auth/signup", { body: { email, password } });
+      if (r.status !== 200) throw new Error(`signup ${email}: ${r.status} ${r.text}`);
+      return { email: email.toLowerCase(), password, ...r.body.data };
+    },
+  };
+  return api;
+}
+
+// HS256 (or HS384/HS512, or "none") JWTs made here, to test what the
+// server accepts without trusting its own minting.
+export function jwtSign(payload, secret, header = { alg: "HS256", typ: "JWT" }) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const data = `${b64(header)}.${b64(payload)}`;
+  const algo = { HS256: "sha256", HS384: "sha384", HS512: "sha512" }[header.alg];
+  const sig = algo ? crypto.createHmac(algo, secret).update(data).digest("base64url") : "";
+  return `${data}.${sig}`;
+}
+
+export function jwtDecode(token) {
+  const [h, p] = token.split(".");
+  return {
+    header: JSON.parse(Buffer.from(h, "base64url").toString()),
+    payload: JSON.parse(Buffer.from(p, "base64url").toString()),
+  };
+}
+
+export function jwtVerifies(token, secret) {
+  const [h, p, sig] = token.split(".");
+  const want = crypto.createHmac("sha256", secret).update(`${h}.${p}`).digest("base64url");
+  return sig === want;
+}
+
+// passport-local-mongoose's scheme, computed by Node: salt = 32 random
+// bytes as hex, hash = hex PBKDF2-HMAC-SHA256(password, salt hex text,
+// 25000 iterations, 512 bytes).
+export function plmHash(password, salt = crypto.randomBytes(32).toString("hex")) {
+  const hash = crypto.pbkdf2Sync(password, salt, 25000, 512, "sha256").toString("hex");
+  return { salt, hash };
+}
+
+export function objectIdHex() {
+  const t = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0");
+  return t + crypto.randomBytes(8).toString("hex");
+}
+
+// Direct access to the users of a running server's store, bypassing korio:
+// SQLite through the sqlite3 command line tool (the WAL database under
+// DATA_DIR), MongoDB through the npm mongodb driver.
+//   insertUser({_id, email, hash, salt, admin}), findUser(email),
+//   countUsers(email), setAdmin(id, bool), close()
+export async function openStore(srv) {
+  if (srv.env.MONGODB_URI) return openMongoStore(srv.env.MONGODB_URI);
+  return openSqliteStore(path.join(srv.dataDir, "korio.db"));
+}
+
+function openSqliteStore(dbPath) {
+  const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
+  const run = (sql) => {
+    let out;
+    try {
+      out = execFileSync("sqlite3", ["-json", "-cmd", ".timeout 5000", dbPath, sql], { encoding: "utf8" });
+    } catch (e) {
+      if (e.code === "ENOENT") throw new Error("the sqlite3 command line tool is needed (apt-get install sqlite3)");
+      throw e;
+    }
+    return out.trim() === "" ? [] : JSON.parse(out);
+  };
+  const byEmail = (email) => `json_extract(doc, '$.email') = ${q(email)}`;
+  return {
+    async insertUser(u) {
+      const now = new Date().toISOString();
+      const doc = { admin: false, created: now, updated: now, __v: 0, ...u };
+      run(`INSERT INTO users (id, doc) VALUES (${q(doc._id)}, ${q(JSON.stringify(doc))})`);
+    },
+    async findUser(email) {
+      const rows = run(`SELECT doc FROM users WHERE ${byEmail(email)}`);
+      return rows.length ? JSON.parse(rows[0].doc) : null;
+    },
+    async countUsers(email) {
+      return run(`SELECT count(*) AS n FROM users WHERE ${byEmail(email)}`)[0].n;
+    },
+    async setAdmin(id, admin = true) {
+      run(`UPDATE users SET doc = json_set(doc, '$.admin', json(${q(admin)})) WHERE id = ${q(id)}`);
+    },
+    async close() {},
+  };
+}
+
+async function openMongoStore(uri) {
+  const { MongoClient, ObjectId } = await import("mongodb");
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const users = client.db().collection("users");
+  const plain = (d) => d && { ...d, _id: d._id.toHexString(), created: d.created?.toISOString(), updated: d.updated?.toISOString() };
+  return {
+    async insertUser(u) {
+      const now = new Date();
+      await users.insertOne({ admin: false, created: now, updated: now, __v: 0, ...u, _id: new ObjectId(u._id) });
+    },
+    async findUser(email) {
+      return plain(await users.findOne({ email }));
+    },
+    async countUsers(email) {
+      return users.countDocuments({ email });
+    },
+    async setAdmin(id, admin = true) {
+      await users.updateOne({ _id: new ObjectId(id) }, { $set: { admin } });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -25,7 +25,8 @@ const BAD_LOG = [
   /runtime error:/,
   /sandbox violation/,
   /died from/,
-  /worker \d+ \(\d+\) exited/,
+  // Kore: "worker [wrk 1] (1234) exited with status 11" for a crash.
+  /worker \[wrk \d+\] \(\d+\) exited with status/,
 ];
 
 export async function freePort() {

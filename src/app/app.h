@@ -6,6 +6,7 @@
 #ifndef KORIO_APP_H
 #define KORIO_APP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,14 +56,15 @@ int	http_util_pct_decode(const char *, size_t, char *, size_t);
 int	http_util_date(const char *, int64_t *, int *);
 
 /*
- * The REST layer (rest.c): what every /auth, /todos and /projects handler
- * shares. A handler picks a struct rest_op for the request's method and
- * hands it to rest_run(), which answers OPTIONS preflights, enforces the
- * body limit, checks the bearer token, parses the list query, then runs
- * op->work on a task thread with a struct rest_call. The work loads the
- * caller (401 when gone), decides the response (status and body) and the
- * post-write hook; rest_run() sends the response and calls the hook on
- * the worker.
+ * The REST layer (rest.c, rest_input.c, rest_list.c, rest_doc.c): what
+ * every /auth, /todos and /projects handler shares. A handler picks a
+ * struct rest_op for the request's method (rest_dispatch() with a struct
+ * rest_route) and hands it to rest_run(), which answers OPTIONS
+ * preflights, enforces the body limit, checks the bearer token, parses
+ * the list query, then runs op->work on a task thread with a struct
+ * rest_call. The work loads the caller (401 when gone), decides the
+ * response (status and body) and the post-write hook; rest_run() sends
+ * the response and calls the hook on the worker.
  */
 
 /* Field types and flags of a model's schema. */
@@ -110,6 +112,15 @@ struct rest_op {
 	void			(*done)(struct rest_call *);
 };
 
+/* A route's ops by method (rest_dispatch); NULL: the route has none. */
+struct rest_route {
+	const struct rest_op	*get;		/* GET and HEAD */
+	const struct rest_op	*post;
+	const struct rest_op	*patch;
+	const struct rest_op	*delete;
+	const struct rest_op	*other;		/* any other method: a 405 op */
+};
+
 /*
  * Post-write hooks (hooks.h), called on the worker after the response,
  * or when the request is freed if the client went away first.
@@ -126,6 +137,7 @@ enum rest_hook {
 #define REST_PAGE_MAX		24
 #define REST_DEFAULT_LIMIT	100
 #define REST_MAX_LIMIT		500
+#define REST_DETAIL_MAX		256	/* error title and detail bytes */
 
 /* A parsed list query (REST_LIST). */
 struct rest_list {
@@ -170,6 +182,8 @@ struct rest_call {
 
 /* rest.c */
 int		 rest_run(struct http_request *, const struct rest_op *);
+int		 rest_dispatch(struct http_request *,
+		    const struct rest_route *);
 int		 rest_error(struct rest_call *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 rest_message(struct rest_call *, int, const char *);
@@ -177,18 +191,41 @@ int		 rest_store_error(struct rest_call *, enum store_result,
 		    const char *);
 int		 rest_not_found(struct rest_call *, const struct rest_model *);
 int		 rest_forbidden(struct rest_call *, const struct rest_model *);
-int		 rest_input(struct rest_call *);
-int		 rest_body(struct rest_call *, const struct rest_model *,
-		    int, const char *, json_t **);
-int		 rest_conflict(struct rest_call *, json_t *);
 void		 rest_reply(struct rest_call *, int, json_t *);
-json_t		*rest_doc(json_t *);
-json_t		*rest_doc_copy(const json_t *);
 int		 rest_is_admin(const json_t *);
 int		 rest_is_member(const json_t *, const char *);
 const char	*rest_str(const json_t *, const char *);
+json_t		*rest_error_body(int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
+/* rest_input.c */
+int		 rest_input(struct rest_call *);
+int		 rest_input_body(struct rest_call *, const struct rest_model *,
+		    int, const char *, json_t **);
+int		 rest_input_conflict(struct rest_call *, json_t *);
+void		 rest_input_since(struct http_request *, struct rest_call *);
+void		 rest_input_path_id(const char *, char [STORE_OID_LEN + 1]);
+const struct rest_field	*rest_input_field(const struct rest_model *,
+			    const char *);
+json_t		*rest_input_oid(const char *);
+void		 rest_input_oid_lower(const char *, char [STORE_OID_LEN + 1]);
+
+/* rest_list.c */
+void		 rest_list_parse(struct rest_call *, const char *);
 int		 rest_list_run(struct rest_call *, struct store_filter *,
 		    size_t);
+
+/* rest_doc.c */
+json_t		*rest_doc(json_t *);
+json_t		*rest_doc_copy(const json_t *);
+int		 rest_doc_insert(struct rest_call *, enum store_coll, json_t *,
+		    const char *);
+enum store_result	 rest_doc_update(struct rest_call *, enum store_coll,
+			    const char *, json_t *, json_t **);
+int		 rest_doc_result(struct rest_call *, enum store_result,
+		    const struct rest_model *, const char *);
+void		 rest_doc_hook(struct rest_call *, enum rest_hook, json_t *,
+		    json_t *);
 
 /* routes_auth.c */
 int	page_auth_signup(struct http_request *);

@@ -44,6 +44,8 @@ static void	auth_refresh(struct rest_call *);
 static void	auth_me(struct rest_call *);
 static void	auth_me_patch(struct rest_call *);
 static void	auth_tokens(struct rest_call *);
+static enum store_result	auth_find(struct rest_call *, const char *,
+				    json_t **);
 static int	auth_email(struct rest_call *, json_t *,
 		    char [AUTH_EMAIL_MAX + 1]);
 static int	auth_email_norm(json_t *, char [AUTH_EMAIL_MAX + 1]);
@@ -77,53 +79,59 @@ static const struct rest_op	auth_op_405_me = {
 	REST_AUTH, NULL, "GET, HEAD, PATCH, OPTIONS", NULL, NULL
 };
 
+static const struct rest_route	auth_route_signup = {
+	.post = &auth_op_signup,
+	.other = &auth_op_405_post
+};
+static const struct rest_route	auth_route_signup_off = {
+	.post = &auth_op_signup_off,
+	.other = &auth_op_405_post
+};
+static const struct rest_route	auth_route_login = {
+	.post = &auth_op_login,
+	.other = &auth_op_405_post
+};
+static const struct rest_route	auth_route_refresh = {
+	.post = &auth_op_refresh,
+	.other = &auth_op_405_post
+};
+static const struct rest_route	auth_route_me = {
+	.get = &auth_op_me,
+	.patch = &auth_op_me_patch,
+	.other = &auth_op_405_me
+};
+
 int
 page_auth_signup(struct http_request *req)
 {
-	if (req->method != HTTP_METHOD_POST)
-		return (rest_run(req, &auth_op_405_post));
 	if (korio.signup_disabled)
-		return (rest_run(req, &auth_op_signup_off));
+		return (rest_dispatch(req, &auth_route_signup_off));
 
-	return (rest_run(req, &auth_op_signup));
+	return (rest_dispatch(req, &auth_route_signup));
 }
 
 int
 page_auth_login(struct http_request *req)
 {
-	if (req->method != HTTP_METHOD_POST)
-		return (rest_run(req, &auth_op_405_post));
-
-	return (rest_run(req, &auth_op_login));
+	return (rest_dispatch(req, &auth_route_login));
 }
 
 int
 page_auth_refresh(struct http_request *req)
 {
-	if (req->method != HTTP_METHOD_POST)
-		return (rest_run(req, &auth_op_405_post));
-
-	return (rest_run(req, &auth_op_refresh));
+	return (rest_dispatch(req, &auth_route_refresh));
 }
 
 int
 page_auth_me(struct http_request *req)
 {
-	switch (req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		return (rest_run(req, &auth_op_me));
-	case HTTP_METHOD_PATCH:
-		return (rest_run(req, &auth_op_me_patch));
-	default:
-		return (rest_run(req, &auth_op_405_me));
-	}
+	return (rest_dispatch(req, &auth_route_me));
 }
 
 static void
 auth_signup(struct rest_call *call)
 {
-	json_t			*pw, *ev, *doc, *found;
+	json_t			*pw, *doc, *found;
 	char			 email[AUTH_EMAIL_MAX + 1];
 	char			 salt[PASSWORD_SALT_HEX_LEN + 1];
 	char			 hash[PASSWORD_HASH_HEX_LEN + 1];
@@ -138,9 +146,7 @@ auth_signup(struct rest_call *call)
 		return;
 
 	/* Don't spend a PBKDF2 on an email that is taken. */
-	ev = json_string(email);
-	r = store_find_one(call->sc, STORE_USERS, "email", ev, &found);
-	json_decref(ev);
+	r = auth_find(call, email, &found);
 	json_decref(found);
 	if (r == STORE_OK) {
 		rest_error(call, 400, AUTH_DUPLICATE, NULL);
@@ -184,7 +190,7 @@ auth_signup_off(struct rest_call *call)
 static void
 auth_login(struct rest_call *call)
 {
-	json_t			*em, *pw, *ev, *user;
+	json_t			*em, *pw, *user;
 	char			 email[AUTH_EMAIL_MAX + 1];
 	char			 dsalt[PASSWORD_SALT_HEX_LEN + 1];
 	char			 dhash[PASSWORD_HASH_HEX_LEN + 1];
@@ -204,11 +210,8 @@ auth_login(struct rest_call *call)
 
 	user = NULL;
 	r = STORE_NOTFOUND;
-	if (json_is_string(pw) && auth_email_norm(em, email)) {
-		ev = json_string(email);
-		r = store_find_one(call->sc, STORE_USERS, "email", ev, &user);
-		json_decref(ev);
-	}
+	if (json_is_string(pw) && auth_email_norm(em, email))
+		r = auth_find(call, email, &user);
 	if (r != STORE_OK && r != STORE_NOTFOUND) {
 		rest_store_error(call, r, "login lookup");
 		return;
@@ -300,7 +303,6 @@ auth_me_patch(struct rest_call *call)
 {
 	const char		*key;
 	json_t			*val, *set, *after;
-	char			 now[STORE_ISO_LEN];
 	enum store_result	 r;
 
 	if (!rest_input(call) || (set = json_object()) == NULL)
@@ -312,10 +314,7 @@ auth_me_patch(struct rest_call *call)
 			goto cleanup;
 	}
 
-	store_now_iso(now);
-	json_object_set_new(set, "updated", json_string(now));
-
-	r = store_update(call->sc, STORE_USERS, call->uid, set, &after);
+	r = rest_doc_update(call, STORE_USERS, call->uid, set, &after);
 	if (r == STORE_DUPLICATE)
 		rest_error(call, 400, AUTH_DUPLICATE, NULL);
 	else if (r == STORE_NOTFOUND)
@@ -395,6 +394,20 @@ auth_tokens(struct rest_call *call)
 
 	explicit_bzero(access, sizeof(access));
 	explicit_bzero(refresh, sizeof(refresh));
+}
+
+/* The user of a normalized email (signup, login), as store_find_one(). */
+static enum store_result
+auth_find(struct rest_call *call, const char *email, json_t **user)
+{
+	json_t			*ev;
+	enum store_result	 r;
+
+	ev = json_string(email);
+	r = store_find_one(call->sc, STORE_USERS, "email", ev, user);
+	json_decref(ev);
+
+	return (r);
 }
 
 /* A checked, normalized email for signup and PATCH /auth/me, or a 400. */

@@ -67,49 +67,28 @@ static const struct rest_op	projects_op_405_one = {
 	NULL, NULL
 };
 
+static const struct rest_route	projects_route_all = {
+	.get = &projects_op_list,
+	.post = &projects_op_create,
+	.other = &projects_op_405_all
+};
+static const struct rest_route	projects_route_one = {
+	.get = &projects_op_read,
+	.patch = &projects_op_update,
+	.delete = &projects_op_delete,
+	.other = &projects_op_405_one
+};
+
 int
 page_projects(struct http_request *req)
 {
-	const struct rest_op	*op;
-
-	switch (req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		op = &projects_op_list;
-		break;
-	case HTTP_METHOD_POST:
-		op = &projects_op_create;
-		break;
-	default:
-		op = &projects_op_405_all;
-		break;
-	}
-
-	return (rest_run(req, op));
+	return (rest_dispatch(req, &projects_route_all));
 }
 
 int
 page_projects_one(struct http_request *req)
 {
-	const struct rest_op	*op;
-
-	switch (req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		op = &projects_op_read;
-		break;
-	case HTTP_METHOD_PATCH:
-		op = &projects_op_update;
-		break;
-	case HTTP_METHOD_DELETE:
-		op = &projects_op_delete;
-		break;
-	default:
-		op = &projects_op_405_one;
-		break;
-	}
-
-	return (rest_run(req, op));
+	return (rest_dispatch(req, &projects_route_one));
 }
 
 static void
@@ -133,16 +112,14 @@ projects_list(struct rest_call *call)
 static void
 projects_create(struct rest_call *call)
 {
-	json_t			*set, *doc;
-	char			 id[STORE_OID_LEN + 1], now[STORE_ISO_LEN];
-	enum store_result	 r;
+	json_t		*set, *doc;
+	char		 id[STORE_OID_LEN + 1];
 
 	if (!rest_input(call) ||
-	    !rest_body(call, &projects_model, 1, call->uid, &set))
+	    !rest_input_body(call, &projects_model, 1, call->uid, &set))
 		return;
 
 	store_oid_new(id);
-	store_now_iso(now);
 	doc = json_pack("{s:s,s:O,s:O*}", "_id", id,
 	    "name", json_object_get(set, "name"),
 	    "members", json_object_get(set, "members"));
@@ -153,16 +130,8 @@ projects_create(struct rest_call *call)
 	if (json_object_get(doc, "members") == NULL)
 		json_object_set_new(doc, "members", json_array());
 	projects_members(doc, call->uid);
-	json_object_set_new(doc, "ownerId", json_string(call->uid));
-	json_object_set_new(doc, "created", json_string(now));
-	json_object_set_new(doc, "updated", json_string(now));
 
-	if ((r = store_insert(call->sc, STORE_PROJECTS, doc)) != STORE_OK) {
-		rest_store_error(call, r, "insert project");
-		goto cleanup;
-	}
-
-	rest_reply(call, 201, json_incref(rest_doc(doc)));
+	(void)rest_doc_insert(call, STORE_PROJECTS, doc, "insert project");
 
 cleanup:
 	json_decref(set);
@@ -190,7 +159,6 @@ static void
 projects_update(struct rest_call *call)
 {
 	json_t			*project, *set, *after;
-	char			 now[STORE_ISO_LEN];
 	enum store_result	 r;
 
 	set = after = NULL;
@@ -198,28 +166,19 @@ projects_update(struct rest_call *call)
 		return;
 
 	if (!projects_may_write(call, project) || !rest_input(call) ||
-	    !rest_body(call, &projects_model, 0, rest_str(project, "ownerId"),
-	    &set) || rest_conflict(call, project))
+	    !rest_input_body(call, &projects_model, 0,
+	    rest_str(project, "ownerId"), &set) ||
+	    rest_input_conflict(call, project))
 		goto cleanup;
 
 	projects_members(set, rest_str(project, "ownerId"));
-	store_now_iso(now);
-	json_object_set_new(set, "updated", json_string(now));
 
-	r = store_update(call->sc, STORE_PROJECTS, call->id, set, &after);
-	if (r == STORE_NOTFOUND) {
-		rest_not_found(call, &projects_model);
+	r = rest_doc_update(call, STORE_PROJECTS, call->id, set, &after);
+	if (!rest_doc_result(call, r, &projects_model, "update project"))
 		goto cleanup;
-	}
-	if (r != STORE_OK) {
-		rest_store_error(call, r, "update project");
-		goto cleanup;
-	}
 
 	rest_reply(call, 200, json_incref(rest_doc(after)));
-	call->hook = REST_HOOK_PROJECT_UPDATED;
-	call->hook_doc = json_incref(after);
-	call->hook_aux = rest_doc(json_incref(project));
+	rest_doc_hook(call, REST_HOOK_PROJECT_UPDATED, after, project);
 
 cleanup:
 	json_decref(project);
@@ -241,18 +200,11 @@ projects_delete(struct rest_call *call)
 		goto cleanup;
 
 	r = store_delete_project(call->sc, call->id, &ntodos);
-	if (r == STORE_NOTFOUND) {
-		rest_not_found(call, &projects_model);
+	if (!rest_doc_result(call, r, &projects_model, "delete project"))
 		goto cleanup;
-	}
-	if (r != STORE_OK) {
-		rest_store_error(call, r, "delete project");
-		goto cleanup;
-	}
 
 	call->status = 204;
-	call->hook = REST_HOOK_PROJECT_DELETED;
-	call->hook_doc = rest_doc(json_incref(project));
+	rest_doc_hook(call, REST_HOOK_PROJECT_DELETED, project, NULL);
 
 cleanup:
 	json_decref(project);
@@ -264,12 +216,8 @@ projects_load(struct rest_call *call, json_t **project)
 	enum store_result	r;
 
 	r = store_get(call->sc, STORE_PROJECTS, call->id, project);
-	if (r == STORE_NOTFOUND)
-		return (rest_not_found(call, &projects_model));
-	if (r != STORE_OK)
-		return (rest_store_error(call, r, "load project"));
 
-	return (1);
+	return (rest_doc_result(call, r, &projects_model, "load project"));
 }
 
 /* The owner and admins. */

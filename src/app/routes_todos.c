@@ -78,49 +78,28 @@ static const struct rest_op	todos_op_405_one = {
 	NULL, NULL
 };
 
+static const struct rest_route	todos_route_all = {
+	.get = &todos_op_list,
+	.post = &todos_op_create,
+	.other = &todos_op_405_all
+};
+static const struct rest_route	todos_route_one = {
+	.get = &todos_op_read,
+	.patch = &todos_op_update,
+	.delete = &todos_op_delete,
+	.other = &todos_op_405_one
+};
+
 int
 page_todos(struct http_request *req)
 {
-	const struct rest_op	*op;
-
-	switch (req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		op = &todos_op_list;
-		break;
-	case HTTP_METHOD_POST:
-		op = &todos_op_create;
-		break;
-	default:
-		op = &todos_op_405_all;
-		break;
-	}
-
-	return (rest_run(req, op));
+	return (rest_dispatch(req, &todos_route_all));
 }
 
 int
 page_todos_one(struct http_request *req)
 {
-	const struct rest_op	*op;
-
-	switch (req->method) {
-	case HTTP_METHOD_GET:
-	case HTTP_METHOD_HEAD:
-		op = &todos_op_read;
-		break;
-	case HTTP_METHOD_PATCH:
-		op = &todos_op_update;
-		break;
-	case HTTP_METHOD_DELETE:
-		op = &todos_op_delete;
-		break;
-	default:
-		op = &todos_op_405_one;
-		break;
-	}
-
-	return (rest_run(req, op));
+	return (rest_dispatch(req, &todos_route_one));
 }
 
 static void
@@ -155,14 +134,13 @@ todos_list(struct rest_call *call)
 static void
 todos_create(struct rest_call *call)
 {
-	json_t			*set, *doc, *project;
-	const char		*pid;
-	char			 id[STORE_OID_LEN + 1], now[STORE_ISO_LEN];
-	enum store_result	 r;
+	json_t		*set, *doc, *project;
+	const char	*pid;
+	char		 id[STORE_OID_LEN + 1];
 
 	doc = project = NULL;
 	if (!rest_input(call) ||
-	    !rest_body(call, &todos_model, 1, call->uid, &set))
+	    !rest_input_body(call, &todos_model, 1, call->uid, &set))
 		return;
 
 	if ((pid = rest_str(set, "projectId")) != NULL &&
@@ -170,7 +148,6 @@ todos_create(struct rest_call *call)
 		goto cleanup;
 
 	store_oid_new(id);
-	store_now_iso(now);
 	doc = json_pack("{s:s,s:O,s:b}", "_id", id,
 	    "title", json_object_get(set, "title"),
 	    "completed", json_is_true(json_object_get(set, "completed")));
@@ -180,19 +157,9 @@ todos_create(struct rest_call *call)
 	}
 	if (pid != NULL)
 		json_object_set_new(doc, "projectId", json_string(pid));
-	json_object_set_new(doc, "ownerId", json_string(call->uid));
-	json_object_set_new(doc, "created", json_string(now));
-	json_object_set_new(doc, "updated", json_string(now));
 
-	if ((r = store_insert(call->sc, STORE_TODOS, doc)) != STORE_OK) {
-		rest_store_error(call, r, "insert todo");
-		goto cleanup;
-	}
-
-	rest_reply(call, 201, json_incref(rest_doc(doc)));
-	call->hook = REST_HOOK_TODO_CREATED;
-	call->hook_doc = json_incref(doc);
-	call->hook_aux = rest_doc(json_incref(project));
+	if (rest_doc_insert(call, STORE_TODOS, doc, "insert todo"))
+		rest_doc_hook(call, REST_HOOK_TODO_CREATED, doc, project);
 
 cleanup:
 	json_decref(set);
@@ -219,7 +186,6 @@ static void
 todos_update(struct rest_call *call)
 {
 	json_t			*todo, *project, *set, *after;
-	char			 now[STORE_ISO_LEN];
 	enum store_result	 r;
 
 	set = after = NULL;
@@ -227,28 +193,17 @@ todos_update(struct rest_call *call)
 		return;
 
 	if (!todos_may_read(call, todo, project) || !rest_input(call) ||
-	    !rest_body(call, &todos_model, 0, rest_str(todo, "ownerId"),
-	    &set) || rest_conflict(call, todo) ||
+	    !rest_input_body(call, &todos_model, 0, rest_str(todo, "ownerId"),
+	    &set) || rest_input_conflict(call, todo) ||
 	    !todos_move(call, todo, set, &project))
 		goto cleanup;
 
-	store_now_iso(now);
-	json_object_set_new(set, "updated", json_string(now));
-
-	r = store_update(call->sc, STORE_TODOS, call->id, set, &after);
-	if (r == STORE_NOTFOUND) {
-		rest_not_found(call, &todos_model);
+	r = rest_doc_update(call, STORE_TODOS, call->id, set, &after);
+	if (!rest_doc_result(call, r, &todos_model, "update todo"))
 		goto cleanup;
-	}
-	if (r != STORE_OK) {
-		rest_store_error(call, r, "update todo");
-		goto cleanup;
-	}
 
 	rest_reply(call, 200, json_incref(rest_doc(after)));
-	call->hook = REST_HOOK_TODO_UPDATED;
-	call->hook_doc = json_incref(after);
-	call->hook_aux = rest_doc(json_incref(project));
+	rest_doc_hook(call, REST_HOOK_TODO_UPDATED, after, project);
 
 cleanup:
 	json_decref(todo);
@@ -272,18 +227,12 @@ todos_delete(struct rest_call *call)
 		goto cleanup;
 	}
 
-	if ((r = store_delete(call->sc, STORE_TODOS, call->id)) != STORE_OK) {
-		if (r == STORE_NOTFOUND)
-			rest_not_found(call, &todos_model);
-		else
-			rest_store_error(call, r, "delete todo");
+	r = store_delete(call->sc, STORE_TODOS, call->id);
+	if (!rest_doc_result(call, r, &todos_model, "delete todo"))
 		goto cleanup;
-	}
 
 	call->status = 204;
-	call->hook = REST_HOOK_TODO_DELETED;
-	call->hook_doc = rest_doc(json_incref(todo));
-	call->hook_aux = rest_doc(json_incref(project));
+	rest_doc_hook(call, REST_HOOK_TODO_DELETED, todo, project);
 
 cleanup:
 	json_decref(todo);
@@ -302,10 +251,8 @@ todos_load(struct rest_call *call, json_t **todo, json_t **project)
 
 	*project = NULL;
 	r = store_get(call->sc, STORE_TODOS, call->id, todo);
-	if (r == STORE_NOTFOUND)
-		return (rest_not_found(call, &todos_model));
-	if (r != STORE_OK)
-		return (rest_store_error(call, r, "load todo"));
+	if (!rest_doc_result(call, r, &todos_model, "load todo"))
+		return (0);
 
 	if ((pid = rest_str(*todo, "projectId")) == NULL)
 		return (1);

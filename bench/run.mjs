@@ -67,6 +67,8 @@ const KORIO = path.resolve(env('BENCH_KORIO', path.join(ROOT, 'korio')));
 const t_start = Date.now();
 
 const RUNLOG = path.join(OUT, 'run.log');
+const servers = [];       // started servers
+const tools = new Set();  // loadgen, wrk, probe while they run
 const log = (...a) => {
   const l = [`[bench ${((Date.now() - t_start) / 1000).toFixed(0).padStart(4)}s]`, ...a].join(' ');
   console.log(l);
@@ -112,11 +114,12 @@ function descendants(pid) {
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const servers = [];
 function stopAll() {
+  for (const t of tools) { try { t.kill('SIGKILL'); } catch { } }
   for (const s of servers) {
     if (s.stopped) continue;
-    for (const p of [s.proc.pid, ...(s.kids || [])]) if (alive(p)) { try { process.kill(p, 'SIGKILL'); } catch { } }
+    const kids = [...new Set([...(s.kids || []), ...descendants(s.proc.pid)])];
+    for (const p of [s.proc.pid, ...kids]) if (alive(p)) { try { process.kill(p, 'SIGKILL'); } catch { } }
   }
 }
 process.on('SIGINT', () => fail('interrupted'));
@@ -167,6 +170,8 @@ async function stopServer(s) {
 function run(cmd, argv, opts = {}) {
   return new Promise((resolve) => {
     const p = spawn(cmd, argv, { env: { ...process.env, ...(opts.env || {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    tools.add(p);
+    p.on('exit', () => tools.delete(p));
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; if (opts.echo) process.stdout.write(d); });
     p.stderr.on('data', (d) => { err += d; if (opts.echo) process.stderr.write(d); });

@@ -239,8 +239,8 @@ KODEV_DIR	?= build/kodev/korio
 kodev-check:
 	rm -rf $(KODEV_DIR) && mkdir -p $(KODEV_DIR)
 	git ls-files -z | xargs -0 cp -P --parents -t $(KODEV_DIR)
-	cd $(KODEV_DIR) && kodev build > kodev.log 2>&1 || \
-	    { cat $(KODEV_DIR)/kodev.log; exit 1; }
+	cd $(KODEV_DIR) && { kodev build > kodev.log 2>&1 || \
+	    { cat kodev.log; exit 1; }; }
 	@echo "kodev build: ok ($(KODEV_DIR)/korio)"
 
 clean:

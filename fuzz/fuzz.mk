@@ -10,7 +10,7 @@ FUZZ_TARGETS += fuzz_eio_payload
 fuzz_eio_payload_SRCS = fuzz/fuzz_eio_payload.c src/sio/eio.c src/sio/sbuf.c
 
 FUZZ_TARGETS += fuzz_sio_packet
-fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/sio_packet.c src/sio/sbuf.c
+fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/sio_packet.c src/sio/sio_json.c src/sio/sbuf.c
 
 FUZZ_TARGETS += fuzz_sio_binary
-fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/sio_packet.c src/sio/sbuf.c
+fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/sio_packet.c src/sio/sio_json.c src/sio/sbuf.c

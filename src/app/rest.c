@@ -333,6 +333,10 @@ rest_finish(struct http_request *req, struct rest_call *call)
 	else
 		http_util_json_t(req, call->status, call->out);
 
+	/* The answer goes out before a hook fans an event out to a room. */
+	if (call->hook != REST_HOOK_NONE && req->owner != NULL)
+		(void)net_send_flush(req->owner);
+
 	rest_hooks(call);
 }
 

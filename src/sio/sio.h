@@ -74,7 +74,7 @@ typedef void	(*sio_event_fn)(struct sio_socket *, const struct sio_event *);
 typedef void	(*sio_disconnect_fn)(struct sio_socket *, const char *);
 typedef void	(*sio_ack_fn)(struct sio_socket *, json_t *, void *);
 
-/* engine.c */
+/* engine.c, engine_http.c (eio_http) */
 void		 sio_init(const struct sio_config *);
 void		 sio_config_defaults(struct sio_config *);
 int		 eio_http(struct http_request *);
@@ -87,7 +87,7 @@ void		 eio_session_set_udata(struct eio_session *, void *);
 uint16_t	 eio_worker_id(void);
 size_t		 eio_session_count(void);
 
-/* server.c */
+/* server.c, server_socket.c, server_emit.c */
 struct sio_nsp	*sio_nsp_create(const char *);
 struct sio_nsp	*sio_nsp_lookup(const char *);
 void		 sio_nsp_on_connect(struct sio_nsp *, sio_connect_fn);

@@ -1,7 +1,8 @@
 /*
- * Internals shared by the plugin's Kore glue: engine.c (Engine.IO sessions
- * and transports), frame.c (shared outgoing frames), bus.c (messages
- * between workers) and server.c (the Socket.IO layer).
+ * Internals shared by the plugin's Kore glue: engine*.c (Engine.IO
+ * sessions and transports; what only they share is in engine.h), frame.c
+ * (shared outgoing frames), bus.c (messages between workers) and
+ * server*.c (the Socket.IO layer).
  */
 
 #ifndef SIO_INTERNAL_H
@@ -55,8 +56,8 @@ void			 frame_send_close(struct connection *);
 /* engine.c */
 void		 engine_send_frames(struct eio_session *, struct sio_frame **,
 		    size_t);
-void		 engine_flush_remote(void);
-int		 engine_endpoint_index(struct eio_session *);
+
+/* engine_relay.c */
 void		 engine_msg_poll_get(u_int16_t, const u_int8_t *, size_t);
 void		 engine_msg_poll_post(u_int16_t, const u_int8_t *, size_t);
 void		 engine_msg_poll_reply(const u_int8_t *, size_t);
@@ -108,9 +109,11 @@ void		 server_open(struct eio_session *);
 void		 server_message(struct eio_session *, const u_int8_t *, size_t,
 		    int);
 void		 server_close(struct eio_session *, const char *);
+void		 server_tick(u_int64_t);
+
+/* server_emit.c */
 void		 server_msg_broadcast(const u_int8_t *, size_t);
 void		 server_msg_sockets_leave(const u_int8_t *, size_t);
-void		 server_tick(u_int64_t);
 
 extern struct sio_config	sio_conf;
 

@@ -1,6 +1,7 @@
 /*
- * sio_packet.h: Socket.IO v5 packet codec and binary reassembly (pure:
- * libc + jansson). See the comment atop sio_packet.c for the rules.
+ * sio_packet.h: Socket.IO v5 packet codec and binary reassembly, and
+ * its JSON writer (pure: libc + jansson). See the comments atop
+ * sio_packet.c for the rules and sio_json.c for the JSON.
  */
 
 #ifndef SIO_SIO_PACKET_H
@@ -74,7 +75,6 @@ int		 sio_packet_decode(struct sio_packet *, const uint8_t *,
 int		 sio_packet_encode(struct sbuf *, int, const char *, int64_t,
 		    size_t, const json_t *);
 int		 sio_packet_encode_pkt(struct sbuf *, const struct sio_packet *);
-void		 sio_packet_json(struct sbuf *, const json_t *);
 json_t		*sio_placeholder_new(size_t);
 int		 sio_placeholder_check(const json_t *, size_t);
 void		 sio_packet_reasm_init(struct sio_packet_reasm *, size_t);
@@ -84,5 +84,10 @@ int		 sio_packet_reasm_binary(struct sio_packet_reasm *,
 		    struct sio_packet *, const uint8_t *, size_t);
 int		 sio_packet_reasm_pending(const struct sio_packet_reasm *);
 void		 sio_packet_reasm_clear(struct sio_packet_reasm *);
+
+/* sio_json.c */
+void		 sio_packet_json(struct sbuf *, const json_t *);
+void		 sio_json_int(struct sbuf *, int64_t);
+json_t		*sio_json_unconst(const json_t *);
 
 #endif /* !SIO_SIO_PACKET_H */

@@ -9,7 +9,7 @@ UNIT_TESTS += test_eio
 test_eio_SRCS = tests/unit/test_eio.c src/sio/eio.c src/sio/sbuf.c
 
 UNIT_TESTS += test_sio_packet
-test_sio_packet_SRCS = tests/unit/test_sio_packet.c src/sio/sio_packet.c src/sio/sbuf.c
+test_sio_packet_SRCS = tests/unit/test_sio_packet.c src/sio/sio_packet.c src/sio/sio_json.c src/sio/sbuf.c
 
 UNIT_TESTS += test_rooms
 test_rooms_SRCS = tests/unit/test_rooms.c src/sio/rooms.c src/sio/sbuf.c

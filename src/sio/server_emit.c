@@ -1,0 +1,410 @@
+/*
+ * What the Socket.IO layer sends. A packet is encoded once into shared
+ * frames (encode_frames()): for one socket (emits, acks, the CONNECT
+ * replies) they go to its session; for a broadcast they are fanned out
+ * to this worker's members of the rooms (each socket once, whatever the
+ * number of rooms it is in) and sent once to every other worker, which
+ * fans the same bytes out to its own members (server_msg_broadcast()).
+ * socketsLeave goes to every worker the same way.
+ */
+
+#include <sys/types.h>
+
+#include <kore/kore.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+struct fanout {
+	struct sio_socket	**sockets;
+	size_t			n;
+	size_t			cap;
+	const char *const	*except;
+	size_t			nexcept;
+	struct sio_nsp		*nsp;
+};
+
+static size_t	encode_frames(struct sio_frame **, const char *, int, int64_t,
+		    json_t *, const struct sio_attachment *, size_t);
+static json_t	*event_array(const char *, json_t *);
+static void	fanout_local(struct sio_nsp *, const char *const *, size_t,
+		    const char *const *, size_t, struct sio_frame **, size_t);
+static void	fanout_member(struct rooms_member *, void *);
+
+/* args (stolen, may be NULL): the arguments after the event name. */
+int
+sio_emit(struct sio_socket *so, const char *event, json_t *args)
+{
+	return (sio_emit_bin(so, event, args, NULL, 0));
+}
+
+int
+sio_emit_bin(struct sio_socket *so, const char *event, json_t *args,
+    const struct sio_attachment *att, size_t natt)
+{
+	return (server_emit_packet(so, SIO_PACKET_EVENT, -1,
+	    event_array(event, args), att, natt));
+}
+
+int
+sio_emit_ack(struct sio_socket *so, const char *event, json_t *args,
+    sio_ack_fn fn, void *arg)
+{
+	struct sio_pending_ack	*pa;
+	int64_t			id;
+
+	if (so->state != SOCK_CONNECTED) {
+		json_decref(args);
+		return (0);
+	}
+
+	id = so->next_ack++;
+	if (!server_emit_packet(so, SIO_PACKET_EVENT, id,
+	    event_array(event, args), NULL, 0))
+		return (0);
+
+	pa = sbuf_xcalloc(1, sizeof(*pa));
+	pa->id = id;
+	pa->fn = fn;
+	pa->arg = arg;
+	TAILQ_INSERT_TAIL(&so->acks, pa, list);
+
+	return (1);
+}
+
+/* args (stolen, may be NULL for []): the acknowledgement's arguments. */
+void
+sio_ack(struct sio_socket *so, int64_t id, json_t *args)
+{
+	sio_ack_bin(so, id, args, NULL, 0);
+}
+
+void
+sio_ack_bin(struct sio_socket *so, int64_t id, json_t *args,
+    const struct sio_attachment *att, size_t natt)
+{
+	if (id < 0) {
+		json_decref(args);
+		return;
+	}
+	if (args == NULL)
+		args = json_array();
+	(void)server_emit_packet(so, SIO_PACKET_ACK, id, args, att, natt);
+}
+
+/* Encode one packet for a socket and queue it on its session. */
+int
+server_emit_packet(struct sio_socket *so, int type, int64_t ack, json_t *data,
+    const struct sio_attachment *att, size_t natt)
+{
+	struct sio_frame	*frames[SIO_FRAMES_MAX];
+	size_t			i, nf;
+
+	if (so->client == NULL) {
+		json_decref(data);
+		return (0);
+	}
+
+	if ((nf = encode_frames(frames, so->nsp->name, type, ack, data, att,
+	    natt)) == 0)
+		return (0);
+
+	engine_send_frames(so->client->s, frames, nf);
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+
+	return (1);
+}
+
+/*
+ * Emit event(args) to the sockets of namespace n in any of rooms (all of
+ * them when nrooms is 0) and in none of except, on every worker. args is
+ * stolen. The packet is encoded once.
+ */
+void
+sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
+    const char *const *except, size_t nexcept, const char *event, json_t *args)
+{
+	struct sio_frame	*frames[SIO_FRAMES_MAX];
+	struct sbuf		b;
+	size_t			i, nf, len;
+	u_int16_t		u16;
+	u_int32_t		u32;
+
+	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
+	    event_array(event, args), NULL, 0);
+	if (nf == 0)
+		return;
+
+	/* Other workers first: they fan out while this one does. */
+	if (bus_worker_count() > 1) {
+		sbuf_init(&b);
+		sbuf_append_byte(&b, n->index);
+		sbuf_append_byte(&b, (u_int8_t)nf);
+		u16 = (u_int16_t)nrooms;
+		sbuf_append(&b, &u16, sizeof(u16));
+		u16 = (u_int16_t)nexcept;
+		sbuf_append(&b, &u16, sizeof(u16));
+		for (i = 0; i < nrooms + nexcept; i++) {
+			len = strlen(i < nrooms ? rooms[i] : except[i - nrooms]);
+			u16 = (u_int16_t)len;
+			sbuf_append(&b, &u16, sizeof(u16));
+			sbuf_append(&b, i < nrooms ? rooms[i] :
+			    except[i - nrooms], len);
+		}
+		for (i = 0; i < nf; i++) {
+			sbuf_append_byte(&b, frames[i]->binary);
+			u32 = (u_int32_t)frames[i]->len;
+			sbuf_append(&b, &u32, sizeof(u32));
+			sbuf_append(&b, SIO_FRAME_DATA(frames[i]),
+			    frames[i]->len);
+		}
+		bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
+		sbuf_free(&b);
+	}
+
+	fanout_local(n, rooms, nrooms, except, nexcept, frames, nf);
+
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+}
+
+/*
+ * Like sio_broadcast(), to this worker's sockets only (for state every
+ * worker keeps a copy of, such as presence). args is stolen.
+ */
+void
+sio_broadcast_local(struct sio_nsp *n, const char *const *rooms,
+    size_t nrooms, const char *event, json_t *args)
+{
+	struct sio_frame	*frames[SIO_FRAMES_MAX];
+	size_t			i, nf;
+
+	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
+	    event_array(event, args), NULL, 0);
+	fanout_local(n, rooms, nrooms, NULL, 0, frames, nf);
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+}
+
+/*
+ * Every socket of namespace n in room `in`, on every worker, leaves room
+ * `room` (socket.io's io.in(x).socketsLeave(y)).
+ */
+void
+sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
+{
+	struct sbuf	b;
+
+	sbuf_init(&b);
+	sbuf_append_byte(&b, n->index);
+	sbuf_append(&b, in, strlen(in) + 1);
+	sbuf_append(&b, room, strlen(room) + 1);
+	server_msg_sockets_leave(b.data, b.len);
+	if (bus_worker_count() > 1)
+		bus_send_others(SIO_MSG_SOCKETS_LEAVE, b.data, b.len);
+	sbuf_free(&b);
+}
+
+void
+server_msg_sockets_leave(const u_int8_t *d, size_t len)
+{
+	struct fanout		fo;
+	struct sio_nsp		*n;
+	const char		*in, *room;
+	size_t			i;
+
+	if (len < 3 || d[0] >= server_nnsps || d[len - 1] != '\0')
+		fatal("sio: bad sockets-leave message");
+	n = server_nsps[d[0]];
+	in = (const char *)d + 1;
+	room = in + strlen(in) + 1;
+	if ((const u_int8_t *)room >= d + len)
+		fatal("sio: bad sockets-leave message");
+
+	memset(&fo, 0, sizeof(fo));
+	fo.nsp = n;
+	rooms_foreach(&n->rooms, &in, 1, NULL, 0, fanout_member, &fo);
+	for (i = 0; i < fo.n; i++) {
+		(void)sio_leave(fo.sockets[i], room);
+		sio_socket_unref(fo.sockets[i]);
+	}
+	free(fo.sockets);
+}
+
+/* A broadcast from another worker: the same frames to our members. */
+void
+server_msg_broadcast(const u_int8_t *d, size_t len)
+{
+	struct sio_frame	*frames[SIO_FRAMES_MAX];
+	const char		*names[512];
+	char			*copy, *p;
+	size_t			off, i, nr, ne, nf, l;
+	u_int16_t		u16;
+	u_int32_t		u32;
+
+	if (len < 6 || d[0] >= server_nnsps || d[1] == 0 ||
+	    d[1] > SIO_FRAMES_MAX)
+		fatal("sio: bad broadcast message");
+	nf = d[1];
+	memcpy(&u16, d + 2, 2);
+	nr = u16;
+	memcpy(&u16, d + 4, 2);
+	ne = u16;
+	if (nr + ne > 512)
+		fatal("sio: broadcast to too many rooms");
+
+	/* Room names are copied out so that each is NUL-terminated. */
+	p = copy = sbuf_xmalloc(len + nr + ne + 1);
+	off = 6;
+	for (i = 0; i < nr + ne; i++) {
+		if (off + 2 > len)
+			fatal("sio: bad broadcast rooms");
+		memcpy(&u16, d + off, 2);
+		l = u16;
+		off += 2;
+		if (off + l > len)
+			fatal("sio: bad broadcast rooms");
+		memcpy(p, d + off, l);
+		p[l] = '\0';
+		names[i] = p;
+		p += l + 1;
+		off += l;
+	}
+
+	for (i = 0; i < nf; i++) {
+		if (off + 5 > len)
+			fatal("sio: bad broadcast frames");
+		memcpy(&u32, d + off + 1, 4);
+		if (off + 5 + u32 > len)
+			fatal("sio: bad broadcast frames");
+		frames[i] = frame_new(d + off + 5, u32, d[off]);
+		off += 5 + u32;
+	}
+
+	fanout_local(server_nsps[d[0]], names, nr, names + nr, ne, frames, nf);
+
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+	free(copy);
+}
+
+/*
+ * Sending may close a session (a client that stopped reading), which
+ * leaves rooms: that must not happen inside rooms_foreach(), so the
+ * recipients are collected first (each holding a reference), then sent to.
+ */
+static void
+fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
+    const char *const *except, size_t nexcept, struct sio_frame **frames,
+    size_t nf)
+{
+	struct fanout		fo;
+	struct sio_socket	*so;
+	size_t			i;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.except = except;
+	fo.nexcept = nexcept;
+	fo.nsp = n;
+
+	if (nrooms > 0) {
+		rooms_foreach(&n->rooms, rooms, nrooms, except, nexcept,
+		    fanout_member, &fo);
+	} else {
+		TAILQ_FOREACH(so, &n->sockets, nlist)
+			fanout_member(&so->member, &fo);
+	}
+
+	for (i = 0; i < fo.n; i++) {
+		so = fo.sockets[i];
+		if (so->state == SOCK_CONNECTED)
+			engine_send_frames(so->client->s, frames, nf);
+		sio_socket_unref(so);
+	}
+	free(fo.sockets);
+}
+
+static void
+fanout_member(struct rooms_member *m, void *arg)
+{
+	struct fanout		*fo = arg;
+	struct sio_socket	*so = m->owner;
+	size_t			i;
+
+	if (so->state != SOCK_CONNECTED)
+		return;
+
+	for (i = 0; i < fo->nexcept; i++) {
+		if (rooms_has(&fo->nsp->rooms, m, fo->except[i]))
+			return;
+	}
+
+	if (fo->n == fo->cap) {
+		fo->cap = fo->cap ? fo->cap * 2 : 64;
+		fo->sockets = sbuf_xreallocarray(fo->sockets, fo->cap,
+		    sizeof(*fo->sockets));
+	}
+	sio_socket_ref(so);
+	fo->sockets[fo->n++] = so;
+}
+
+/* data is stolen. Returns the number of frames (0: not encodable). */
+static size_t
+encode_frames(struct sio_frame **frames, const char *nsp, int type,
+    int64_t ack, json_t *data, const struct sio_attachment *att, size_t natt)
+{
+	struct sbuf	b;
+	size_t		i;
+
+	if (natt > SIO_FRAMES_MAX - 1) {
+		json_decref(data);
+		return (0);
+	}
+
+	if (natt > 0) {
+		if (type == SIO_PACKET_EVENT)
+			type = SIO_PACKET_BINARY_EVENT;
+		else if (type == SIO_PACKET_ACK)
+			type = SIO_PACKET_BINARY_ACK;
+	}
+
+	sbuf_init(&b);
+	sbuf_append_byte(&b, '0' + EIO_PACKET_MESSAGE);
+	if (!sio_packet_encode(&b, type, nsp, ack, natt, data)) {
+		kore_log(LOG_WARNING, "sio: refusing to send an invalid packet "
+		    "(type %d)", type);
+		sbuf_free(&b);
+		json_decref(data);
+		return (0);
+	}
+	json_decref(data);
+
+	frames[0] = frame_new(b.data, b.len, 0);
+	sbuf_free(&b);
+	for (i = 0; i < natt; i++)
+		frames[i + 1] = frame_new(att[i].data, att[i].len, 1);
+
+	return (natt + 1);
+}
+
+/* [event, ...args]; args is stolen. */
+static json_t *
+event_array(const char *event, json_t *args)
+{
+	json_t		*a;
+
+	a = json_array();
+	(void)json_array_append_new(a, json_string(event));
+	if (args != NULL) {
+		if (json_is_array(args))
+			(void)json_array_extend(a, args);
+		else
+			(void)json_array_append(a, args);
+		json_decref(args);
+	}
+
+	return (a);
+}

@@ -1,0 +1,248 @@
+/*
+ * Socket.IO sockets, one per namespace a client connected: the CONNECT
+ * of a namespace, the namespace's connect middleware accepting or
+ * refusing it, a disconnect from either side, accessors and references
+ * (a socket is freed when its last reference goes), rooms, and a
+ * socket's end, which leaves its rooms and fails its pending acks.
+ */
+
+#include <sys/types.h>
+#include <sys/random.h>
+
+#include <kore/kore.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static void	socket_free(struct sio_socket *);
+static void	socket_id_new(char *);
+
+/* A CONNECT: a new socket, handed to its namespace's connect middleware. */
+void
+server_socket_connect(struct sio_client *c, struct sio_packet *pkt)
+{
+	struct sio_nsp		*n;
+	struct sio_socket	*so;
+	json_t			*auth;
+
+	c->got_connect = 1;
+
+	if ((n = sio_nsp_lookup(pkt->nsp)) == NULL) {
+		so = &(struct sio_socket){ .client = c };
+		so->nsp = &(struct sio_nsp){ .name = pkt->nsp };
+		(void)server_emit_packet(so, SIO_PACKET_CONNECT_ERROR, -1,
+		    json_pack("{s:s}", "message", "Invalid namespace"),
+		    NULL, 0);
+		return;
+	}
+
+	if (server_find(c, n->name) != NULL)
+		return;
+
+	so = sbuf_xcalloc(1, sizeof(*so));
+	socket_id_new(so->id);
+	so->nsp = n;
+	so->client = c;
+	so->state = SOCK_CONNECTING;
+	so->refs = 1;
+	TAILQ_INIT(&so->acks);
+	rooms_member_init(&so->member, so);
+	TAILQ_INSERT_TAIL(&c->sockets, so, clist);
+
+	auth = pkt->data != NULL ? json_incref(pkt->data) : json_object();
+	if (n->on_connect != NULL)
+		n->on_connect(so, auth);
+	else
+		sio_accept(so);
+	json_decref(auth);
+}
+
+/* Accept a socket that is waiting in its namespace's connect middleware. */
+void
+sio_accept(struct sio_socket *so)
+{
+	struct sio_nsp	*n = so->nsp;
+
+	if (so->state != SOCK_CONNECTING)
+		return;
+
+	so->state = SOCK_CONNECTED;
+	TAILQ_INSERT_TAIL(&n->sockets, so, nlist);
+	n->count++;
+	server_ctq_remove(so->client);
+
+	(void)server_emit_packet(so, SIO_PACKET_CONNECT, -1,
+	    json_pack("{s:s}", "sid", so->id), NULL, 0);
+
+	if (sio_conf.debug) {
+		kore_log(LOG_INFO, "sio: %s: socket %s connected to %s",
+		    eio_session_id(so->client->s), so->id, n->name);
+	}
+
+	if (so->state == SOCK_CONNECTED && n->on_connection != NULL)
+		n->on_connection(so);
+}
+
+/* Refuse a connecting socket: CONNECT_ERROR {message, data}. */
+void
+sio_reject(struct sio_socket *so, const char *message, json_t *data)
+{
+	json_t		*err;
+
+	if (so->state != SOCK_CONNECTING) {
+		json_decref(data);
+		return;
+	}
+
+	err = json_pack("{s:s}", "message", message);
+	if (data != NULL)
+		(void)json_object_set_new(err, "data", data);
+	(void)server_emit_packet(so, SIO_PACKET_CONNECT_ERROR, -1, err,
+	    NULL, 0);
+
+	if (sio_conf.debug) {
+		kore_log(LOG_INFO, "sio: %s: connect to %s refused: %s",
+		    eio_session_id(so->client->s), so->nsp->name, message);
+	}
+
+	server_socket_close(so, NULL);
+}
+
+void
+sio_disconnect(struct sio_socket *so)
+{
+	if (so->state == SOCK_CLOSED)
+		return;
+
+	(void)server_emit_packet(so, SIO_PACKET_DISCONNECT, -1, NULL, NULL, 0);
+	server_socket_close(so, "server namespace disconnect");
+}
+
+const char *
+sio_socket_id(struct sio_socket *so)
+{
+	return (so->id);
+}
+
+struct sio_nsp *
+sio_socket_nsp(struct sio_socket *so)
+{
+	return (so->nsp);
+}
+
+int
+sio_socket_connected(struct sio_socket *so)
+{
+	return (so->state == SOCK_CONNECTED);
+}
+
+void *
+sio_socket_udata(struct sio_socket *so)
+{
+	return (so->udata);
+}
+
+void
+sio_socket_set_udata(struct sio_socket *so, void *udata)
+{
+	so->udata = udata;
+}
+
+void
+sio_socket_ref(struct sio_socket *so)
+{
+	so->refs++;
+}
+
+void
+sio_socket_unref(struct sio_socket *so)
+{
+	if (--so->refs == 0)
+		socket_free(so);
+}
+
+int
+sio_join(struct sio_socket *so, const char *room)
+{
+	if (so->state != SOCK_CONNECTED)
+		return (0);
+	return (rooms_join(&so->nsp->rooms, &so->member, room));
+}
+
+int
+sio_leave(struct sio_socket *so, const char *room)
+{
+	if (so->state != SOCK_CONNECTED)
+		return (0);
+	return (rooms_leave(&so->nsp->rooms, &so->member, room));
+}
+
+int
+sio_in_room(struct sio_socket *so, const char *room)
+{
+	return (rooms_has(&so->nsp->rooms, &so->member, room));
+}
+
+/*
+ * A socket's end: leave its rooms, run the disconnect handler (for sockets
+ * that were connected; reason NULL for a refused one), drop pending acks.
+ */
+void
+server_socket_close(struct sio_socket *so, const char *reason)
+{
+	struct sio_pending_ack	*pa;
+	struct sio_client	*c = so->client;
+	int			was;
+
+	if (so->state == SOCK_CLOSED)
+		return;
+
+	was = so->state;
+	so->state = SOCK_CLOSED;
+	TAILQ_REMOVE(&c->sockets, so, clist);
+
+	if (was == SOCK_CONNECTED) {
+		TAILQ_REMOVE(&so->nsp->sockets, so, nlist);
+		so->nsp->count--;
+		(void)rooms_leave_all(&so->nsp->rooms, &so->member);
+		if (sio_conf.debug && reason != NULL) {
+			kore_log(LOG_INFO, "sio: socket %s disconnected: %s",
+			    so->id, reason);
+		}
+		if (so->nsp->on_disconnect != NULL && reason != NULL)
+			so->nsp->on_disconnect(so, reason);
+	}
+
+	while ((pa = TAILQ_FIRST(&so->acks)) != NULL) {
+		TAILQ_REMOVE(&so->acks, pa, list);
+		pa->fn(so, NULL, pa->arg);
+		free(pa);
+	}
+
+	so->client = NULL;
+	sio_socket_unref(so);
+}
+
+static void
+socket_free(struct sio_socket *so)
+{
+	free(so);
+}
+
+static void
+socket_id_new(char *id)
+{
+	static const char	b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	u_int8_t		rnd[SIO_SID_LEN];
+	size_t			i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		fatal("getrandom: %s", errno_s);
+
+	for (i = 0; i < SIO_SID_LEN; i++)
+		id[i] = b64[rnd[i] & 63];
+	id[SIO_SID_LEN] = '\0';
+}

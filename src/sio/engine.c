@@ -308,6 +308,14 @@ engine_tick(void *arg, u_int64_t now)
 	    s->up_deadline <= now)
 		engine_ws_up_done(s, 1);
 
+	/* GETs held during an upgrade whose upgrade packet did not come. */
+	TAILQ_FOREACH(s, &engine_ws_upgrades, upl) {
+		if (s->has_get && s->upgrading && s->get_hold <= now) {
+			engine_send_frames(s, &engine_frame_noop, 1);
+			engine_poll_flush(s);
+		}
+	}
+
 	server_tick(now);
 
 	while ((s = TAILQ_FIRST(&graveyard)) != NULL) {

@@ -38,6 +38,17 @@
 #define ATTACH_CLOSE		409
 
 /* A path eio_http serves and its callbacks; endpoint 0 is Socket.IO. */
+/*
+ * A GET that comes once the probe has succeeded waits this long before it
+ * gets its noop: the upgrade packet may be on its way through another
+ * worker, and a GET after it must fail (engine.io ignores polling after an
+ * upgrade).
+ */
+#define ENGINE_UPGRADE_GRACE_MS	50
+
+/* The body of engine.io's 400 "Bad request". */
+#define ENGINE_BAD_REQUEST	"{\"code\":3,\"message\":\"Bad request\"}"
+
 struct eio_endpoint {
 	char			*path;
 	size_t			pathlen;
@@ -64,6 +75,7 @@ struct eio_session {
 	int			hb;
 	u_int64_t		deadline;
 	u_int64_t		up_deadline;
+	u_int64_t		get_hold;
 	void			*udata;
 	TAILQ_ENTRY(eio_session) hbl;
 	TAILQ_ENTRY(eio_session) grave;

@@ -110,24 +110,21 @@ engine_poll_get(struct eio_session *s, struct eio_peer *peer)
 	s->get = *peer;
 	s->has_get = 1;
 
-	if (s->upgrading) {
-		if (s->qlen == 0)
-			engine_send_frames(s, &engine_frame_noop, 1);
+	if (s->upgrading && s->qlen == 0)
+		s->get_hold = kore_time_ms() + ENGINE_UPGRADE_GRACE_MS;
+	else
 		engine_poll_flush(s);
-	} else {
-		engine_poll_flush(s);
-	}
 
 	return (1);
 
 bad:
 	if (refused.worker == worker->id) {
-		engine_http_reply(refused.preq, 400, CT_JSON, "{\"code\":3,"
-		    "\"message\":\"Bad request\"}", 35);
+		engine_http_reply(refused.preq, 400, CT_JSON,
+		    ENGINE_BAD_REQUEST, strlen(ENGINE_BAD_REQUEST));
 	} else {
 		bus_send(refused.worker, SIO_MSG_POLL_REPLY,
 		    &(struct sio_msg){ .id = refused.id, .status = 400 },
-		    NULL, 0, "{\"code\":3,\"message\":\"Bad request\"}", 35);
+		    NULL, 0, ENGINE_BAD_REQUEST, strlen(ENGINE_BAD_REQUEST));
 	}
 
 	return (0);
@@ -180,7 +177,7 @@ engine_poll_post_reply(int status, struct sbuf *b, int *ctype)
 		*ctype = CT_HTML;
 		sbuf_append(b, "ok", 2);
 	} else if (status == 400) {
-		sbuf_append_str(b, "{\"code\":3,\"message\":\"Bad request\"}");
+		sbuf_append_str(b, ENGINE_BAD_REQUEST);
 	} else {
 		sbuf_append_str(b, "{\"code\":1,\"message\":"
 		    "\"Payload too large\"}");

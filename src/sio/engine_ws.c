@@ -151,9 +151,13 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 		return;
 	}
 
-	/* Upgrade done: the WebSocket carries everything from now on. */
+	/*
+	 * Upgrade done: the WebSocket carries everything from now on. A GET
+	 * still waiting came after the probe: polling is over for it.
+	 */
 	if (s->has_get)
-		engine_poll_reply(s, 200, CT_TEXT, "6", 1);
+		engine_poll_reply(s, 400, CT_JSON, ENGINE_BAD_REQUEST,
+		    strlen(ENGINE_BAD_REQUEST));
 	s->transport = T_WEBSOCKET;
 	s->ws = s->up;
 	s->has_ws = 1;

@@ -23,9 +23,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "db.h"
+#include "job.h"
 #include "realtime.h"
 #include "sio.h"
 
@@ -33,6 +35,7 @@ extern u_int8_t		worker_count;
 
 void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
+void	kore_worker_teardown(void);
 void	kore_seccomp_hook(void);
 
 static void	init_listen(void);
@@ -101,6 +104,24 @@ kore_worker_configure(void)
 {
 	db_init();
 	realtime_init();
+}
+
+/*
+ * A stopping worker frees what its task threads use: wait for the work in
+ * flight. If it does not end in time, leave at once rather than pull the
+ * memory from under a running thread (every acknowledged write is durable
+ * already).
+ */
+void
+kore_worker_teardown(void)
+{
+	if (job_drain(3000))
+		return;
+
+	kore_log(LOG_WARNING, "store work still running at shutdown, "
+	    "exiting without cleanup");
+	kore_msg_send(KORE_MSG_PARENT, KORE_MSG_SHUTDOWN, NULL, 0);
+	_exit(0);
 }
 
 static void

@@ -15,8 +15,12 @@
  */
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "job.h"
+
+/* Jobs whose work has not returned yet (task threads decrement it). */
+static int	job_inflight;
 
 static int	job_entry(struct kore_task *);
 static void	job_request_free(struct http_request *);
@@ -80,7 +84,34 @@ void
 job_start(struct job *j)
 {
 	j->started = 1;
+	__atomic_add_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
 	kore_task_run(&j->task);
+}
+
+/*
+ * Wait up to ms for the work of every started job to return. A stopping
+ * worker frees the memory its task threads use, so it must not go on while
+ * one is still working (a slow MongoDB call, say). Returns 0 on time out.
+ */
+int
+job_drain(int ms)
+{
+	struct timespec		ts = { 0, 5 * 1000 * 1000 };
+	int			waited;
+
+	for (waited = 0; waited < ms; waited += 5) {
+		if (__atomic_load_n(&job_inflight, __ATOMIC_SEQ_CST) == 0)
+			break;
+		(void)nanosleep(&ts, NULL);
+	}
+	if (__atomic_load_n(&job_inflight, __ATOMIC_SEQ_CST) != 0)
+		return (0);
+
+	/* Let the threads get back to waiting for work. */
+	ts.tv_nsec = 20 * 1000 * 1000;
+	(void)nanosleep(&ts, NULL);
+
+	return (1);
 }
 
 static int
@@ -89,6 +120,7 @@ job_entry(struct kore_task *t)
 	struct job	*j = (struct job *)t;
 
 	j->work(j);
+	__atomic_sub_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
 
 	return (KORE_RESULT_OK);
 }

@@ -30,5 +30,6 @@ struct job	*job_request_poll(struct http_request *);
 struct job	*job_callback_new(size_t, void (*)(struct job *),
 		    void (*)(struct job *), void (*)(struct job *));
 void		 job_start(struct job *);
+int		 job_drain(int);
 
 #endif

@@ -39,6 +39,10 @@ struct korio_config {
 
 extern struct korio_config	korio;
 
+/* auth.c */
+struct token_claims;
+int	auth_access(const char *, int, struct token_claims *);
+
 /* config.c */
 void	config_load(void);
 void	config_secrets(void);

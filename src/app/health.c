@@ -4,8 +4,6 @@
  * Like every route, it needs no token but refuses a bad one (401).
  */
 
-#include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "db.h"
@@ -63,19 +61,12 @@ health_bad_token(struct http_request *req)
 {
 	struct token_claims	claims;
 	const char		*hdr;
-	char			buf[TOKEN_MAX_LEN + 1];
 	int			r;
 
 	if (!http_request_header(req, "authorization", &hdr))
 		return (0);
 
-	r = token_bearer_extract(hdr, 0, buf, sizeof(buf));
-	if (r == TOKEN_OK) {
-		r = token_verify(buf, korio.token_secret,
-		    strlen(korio.token_secret), korio.token_issuer,
-		    (int64_t)time(NULL), &claims);
-	}
-	explicit_bzero(buf, sizeof(buf));
+	r = auth_access(hdr, 0, &claims);
 
 	return (r != TOKEN_OK && r != TOKEN_NONE);
 }

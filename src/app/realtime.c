@@ -30,7 +30,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -135,7 +134,6 @@ rt_connect(struct sio_socket *so, json_t *auth)
 	struct token_claims	claims;
 	struct rt_job		*j;
 	json_t			*tok;
-	char			buf[TOKEN_MAX_LEN + 1];
 	int			r;
 
 	tok = json_object_get(auth, "token");
@@ -144,17 +142,11 @@ rt_connect(struct sio_socket *so, json_t *auth)
 		return;
 	}
 
-	r = token_bearer_extract(json_string_value(tok), 1, buf, sizeof(buf));
+	r = auth_access(json_string_value(tok), 1, &claims);
 	if (r == TOKEN_NONE) {
 		rt_refuse(so, "Authentication required", "no token");
 		return;
 	}
-	if (r == TOKEN_OK) {
-		r = token_verify(buf, korio.token_secret,
-		    strlen(korio.token_secret), korio.token_issuer,
-		    (int64_t)time(NULL), &claims);
-	}
-	explicit_bzero(buf, sizeof(buf));
 	if (r != TOKEN_OK) {
 		rt_refuse(so, "Invalid token", token_result_str(r));
 		return;

@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "hooks.h"
@@ -349,21 +348,12 @@ rest_auth(struct http_request *req, struct rest_call *call)
 {
 	struct token_claims	 cl;
 	const char		*hdr;
-	char			 tok[TOKEN_MAX_LEN + 1];
-	int			 r;
 
 	if (!http_request_header(req, "authorization", &hdr))
 		hdr = NULL;
 
-	r = token_bearer_extract(hdr, 0, tok, sizeof(tok));
-	if (r == TOKEN_OK) {
-		r = token_verify(tok, korio.token_secret,
-		    strlen(korio.token_secret), korio.token_issuer,
-		    (int64_t)time(NULL), &cl);
-	}
-	explicit_bzero(tok, sizeof(tok));
-
-	if (r != TOKEN_OK || !store_oid_valid(cl.user_id))
+	if (auth_access(hdr, 0, &cl) != TOKEN_OK ||
+	    !store_oid_valid(cl.user_id))
 		return (0);
 
 	rest_input_oid_lower(cl.user_id, call->uid);

@@ -28,6 +28,10 @@ struct hmap			engine_http_remote;
 static u_int64_t		next_id = 1;
 
 static int	engine_http_start(struct http_request *);
+static int	engine_http_upgrade(struct http_request *, int, const char *,
+		    int);
+static int	engine_http_poll(struct http_request *, int, const char *, int);
+static int	engine_http_handshake(struct http_request *, int, int);
 static int	engine_http_finish(struct http_request *, struct eio_preq *);
 static int	engine_http_error(struct http_request *, int, int,
 		    const char *);
@@ -61,16 +65,12 @@ eio_http(struct http_request *req)
 	return (engine_http_finish(req, p));
 }
 
+/* A new request: errors, an upgrade, a polling request or a handshake. */
 static int
 engine_http_start(struct http_request *req)
 {
-	struct eio_session	*s;
-	struct eio_preq		*p;
-	struct eio_peer		peer;
-	const u_int8_t		*body;
-	size_t			bodylen;
-	int			ep, owner, upgrade;
-	char			eio[8], transport[16], sid[SIO_SID_LEN + 2];
+	int		ep, owner, websocket;
+	char		transport[16], sid[SIO_SID_LEN + 2];
 
 	if ((ep = engine_endpoint_find(req->path)) == -1)
 		return (engine_http_error(req, 404, EIO_ERR_BAD_REQUEST,
@@ -82,92 +82,121 @@ engine_http_start(struct http_request *req)
 	    (strcmp(transport, "polling") && strcmp(transport, "websocket")))
 		return (engine_http_error(req, 400, EIO_ERR_TRANSPORT,
 		    "Transport unknown"));
+	websocket = !strcmp(transport, "websocket");
 
-	upgrade = engine_is_upgrade(req);
+	if (!engine_query(req, "sid", sid, sizeof(sid)))
+		return (engine_http_handshake(req, ep, websocket));
 
-	if (engine_query(req, "sid", sid, sizeof(sid))) {
-		if ((owner = engine_sid_owner(sid)) == -1)
-			return (engine_http_error(req, 400, EIO_ERR_SID,
-			    "Session ID unknown"));
+	if ((owner = engine_sid_owner(sid)) == -1)
+		return (engine_http_error(req, 400, EIO_ERR_SID,
+		    "Session ID unknown"));
 
-		if (!strcmp(transport, "websocket")) {
-			if (!upgrade)
-				return (engine_http_error(req, 400,
-				    EIO_ERR_BAD_REQUEST, "Bad request"));
-			p = preq_new(req, ep, PREQ_WS, sid, owner);
-			if (owner != worker->id) {
-				bus_send(owner, SIO_MSG_WS_ATTACH,
-				    &(struct sio_msg){ .ep = ep, .id = p->id },
-				    sid, SIO_SID_LEN, NULL, 0);
-				http_request_sleep(req);
-				return (KORE_RESULT_RETRY);
-			}
-			s = engine_session_lookup(ep, sid);
-			peer = (struct eio_peer){ .worker = worker->id,
-			    .id = p->id };
-			p->status = s == NULL ? EIO_ERR_SID + 400 :
-			    engine_ws_attach(s, &peer);
-			return (engine_http_finish(req, p));
-		}
+	if (websocket)
+		return (engine_http_upgrade(req, ep, sid, owner));
 
-		if (req->method != HTTP_METHOD_GET &&
-		    req->method != HTTP_METHOD_POST)
-			return (engine_http_error(req, 500, EIO_ERR_BAD_REQUEST,
-			    "Bad request"));
+	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_POST)
+		return (engine_http_error(req, 500, EIO_ERR_BAD_REQUEST,
+		    "Bad request"));
 
-		p = preq_new(req, ep, req->method == HTTP_METHOD_GET ?
-		    PREQ_GET : PREQ_POST, sid, owner);
+	return (engine_http_poll(req, ep, sid, owner));
+}
 
-		if (owner != worker->id) {
-			if (p->kind == PREQ_GET) {
-				bus_send(owner, SIO_MSG_POLL_GET,
-				    &(struct sio_msg){ .ep = ep, .id = p->id },
-				    sid, SIO_SID_LEN, NULL, 0);
-			} else {
-				body = engine_body(req, &bodylen);
-				bus_send(owner, SIO_MSG_POLL_POST,
-				    &(struct sio_msg){ .ep = ep, .id = p->id },
-				    sid, SIO_SID_LEN, body, bodylen);
-			}
-			http_request_sleep(req);
-			return (KORE_RESULT_RETRY);
-		}
+/* A WebSocket that wants to take over session sid (owned by owner). */
+static int
+engine_http_upgrade(struct http_request *req, int ep, const char *sid,
+    int owner)
+{
+	struct eio_session	*s;
+	struct eio_preq		*p;
+	struct eio_peer		peer;
 
-		s = engine_session_lookup(ep, sid);
-		if (s == NULL) {
-			engine_http_reply(p, 400, CT_JSON, NULL, 0);
-			return (engine_http_finish(req, p));
-		}
+	if (!engine_is_upgrade(req))
+		return (engine_http_error(req, 400, EIO_ERR_BAD_REQUEST,
+		    "Bad request"));
 
-		if (p->kind == PREQ_POST) {
-			body = engine_body(req, &bodylen);
-			p->status = engine_poll_post(s, body, bodylen);
-			engine_poll_post_reply(p->status, &p->body, &p->ctype);
-			return (engine_http_finish(req, p));
-		}
-
-		peer = (struct eio_peer){ .worker = worker->id, .preq = p };
-		p->s = s;
-		if (!engine_poll_get(s, &peer))
-			p->s = NULL;
-		if (p->status != 0)
-			return (engine_http_finish(req, p));
+	p = preq_new(req, ep, PREQ_WS, sid, owner);
+	if (owner != worker->id) {
+		bus_send(owner, SIO_MSG_WS_ATTACH,
+		    &(struct sio_msg){ .ep = ep, .id = p->id },
+		    sid, SIO_SID_LEN, NULL, 0);
 		http_request_sleep(req);
 		return (KORE_RESULT_RETRY);
 	}
 
-	/* A handshake. */
+	s = engine_session_lookup(ep, sid);
+	peer = (struct eio_peer){ .worker = worker->id, .id = p->id };
+	p->status = s == NULL ? EIO_ERR_SID + 400 : engine_ws_attach(s, &peer);
+
+	return (engine_http_finish(req, p));
+}
+
+/* A polling GET or POST for session sid, here or relayed to its owner. */
+static int
+engine_http_poll(struct http_request *req, int ep, const char *sid,
+    int owner)
+{
+	struct eio_session	*s;
+	struct eio_preq		*p;
+	struct eio_peer		peer;
+	const u_int8_t		*body;
+	size_t			bodylen;
+
+	p = preq_new(req, ep, req->method == HTTP_METHOD_GET ?
+	    PREQ_GET : PREQ_POST, sid, owner);
+	body = engine_body(req, &bodylen);
+
+	if (owner != worker->id) {
+		bus_send(owner, p->kind == PREQ_GET ? SIO_MSG_POLL_GET :
+		    SIO_MSG_POLL_POST, &(struct sio_msg){ .ep = ep,
+		    .id = p->id }, sid, SIO_SID_LEN,
+		    p->kind == PREQ_POST ? body : NULL,
+		    p->kind == PREQ_POST ? bodylen : 0);
+		http_request_sleep(req);
+		return (KORE_RESULT_RETRY);
+	}
+
+	if ((s = engine_session_lookup(ep, sid)) == NULL) {
+		engine_http_reply(p, 400, CT_JSON, NULL, 0);
+		return (engine_http_finish(req, p));
+	}
+
+	if (p->kind == PREQ_POST) {
+		p->status = engine_poll_post(s, body, bodylen);
+		engine_poll_post_reply(p->status, &p->body, &p->ctype);
+		return (engine_http_finish(req, p));
+	}
+
+	peer = (struct eio_peer){ .worker = worker->id, .preq = p };
+	p->s = s;
+	if (!engine_poll_get(s, &peer))
+		p->s = NULL;
+	if (p->status != 0)
+		return (engine_http_finish(req, p));
+
+	http_request_sleep(req);
+	return (KORE_RESULT_RETRY);
+}
+
+/* A request without sid: a new session on either transport. */
+static int
+engine_http_handshake(struct http_request *req, int ep, int websocket)
+{
+	struct eio_session	*s;
+	struct eio_preq		*p;
+	struct eio_peer		peer;
+	char			eio[8];
+
 	if (req->method != HTTP_METHOD_GET)
 		return (engine_http_error(req, 400, EIO_ERR_METHOD,
 		    "Bad handshake method"));
-	if (!strcmp(transport, "websocket") && !upgrade)
+	if (websocket && !engine_is_upgrade(req))
 		return (engine_http_error(req, 400, EIO_ERR_BAD_REQUEST,
 		    "Bad request"));
 	if (!engine_query(req, "EIO", eio, sizeof(eio)) || strcmp(eio, "4"))
 		return (engine_http_error(req, 400, EIO_ERR_VERSION,
 		    "Unsupported protocol version"));
 
-	if (!strcmp(transport, "websocket")) {
+	if (websocket) {
 		s = engine_session_new(ep, T_WEBSOCKET);
 		p = preq_new(req, ep, PREQ_WS, s->sid, worker->id);
 		p->s = s;

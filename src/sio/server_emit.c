@@ -306,14 +306,15 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 	size_t			i;
 
 	memset(&fo, 0, sizeof(fo));
-	fo.except = except;
-	fo.nexcept = nexcept;
 	fo.nsp = n;
 
+	/* rooms_foreach() skips the except rooms itself; the walk does not. */
 	if (nrooms > 0) {
 		rooms_foreach(&n->rooms, rooms, nrooms, except, nexcept,
 		    fanout_member, &fo);
 	} else {
+		fo.except = except;
+		fo.nexcept = nexcept;
 		TAILQ_FOREACH(so, &n->sockets, nlist)
 			fanout_member(&so->member, &fo);
 	}

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import {
-  WORKER_COUNTS, SLOW, sleep, startFixture, client, closeAll, connected, once, ack,
+  WORKER_COUNTS, SLOW, sleep, startFixture, client, closeAll, connected, once,
   pollOpen, pollGet, pollPost, rawHttp, wsOpen, owner, workerPid, bigFrameReaches,
-  retryOnStall,
+  retryOnStall, bystanderOf,
 } from "./sio-util.mjs";
 
 const E = "/engine.io/";
@@ -19,7 +19,6 @@ for (const workers of WORKER_COUNTS) {
     let srv;
     const sockets = [];
     const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
-    let bystander;
     before(async () => {
       srv = await startFixture(workers, { env: { WEBSOCKETS_DEBUG: "1" } });
     });
@@ -30,15 +29,7 @@ for (const workers of WORKER_COUNTS) {
     });
 
     // A socket.io-client connection that must keep working through it all.
-    async function newBystander() {
-      bystander = client(srv.url, {}, sockets);
-      await connected(bystander);
-      return bystander;
-    }
-    async function bystanderWorks(tag) {
-      assert.equal(bystander.connected, true, `bystander disconnected (${tag})`);
-      assert.deepEqual(await ack(bystander, "message-with-ack", [tag]), [tag]);
-    }
+    const { start: newBystander, works: bystanderWorks } = bystanderOf(() => srv.url, sockets);
 
     it("polling: a POST over maxPayload is 413; one of exactly maxPayload is fine", async () => {
       await newBystander();
@@ -221,7 +212,6 @@ for (const workers of WORKER_COUNTS) {
   describe(`maxPayload on WebSocket frames (WORKERS=${workers})`, () => {
     let srv;
     const sockets = [];
-    let bystander;
     const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
     before(async () => {
       srv = await startFixture(workers);
@@ -239,15 +229,7 @@ for (const workers of WORKER_COUNTS) {
     });
     const needsBig = (t) => !bigOk && t.skip("a frame over 64 KiB does not reach the plugin (test above)");
 
-    async function newBystander() {
-      bystander = client(srv.url, {}, sockets);
-      await connected(bystander);
-      return bystander;
-    }
-    async function bystanderWorks(tag) {
-      assert.equal(bystander.connected, true, `bystander disconnected (${tag})`);
-      assert.deepEqual(await ack(bystander, "message-with-ack", [tag]), [tag]);
-    }
+    const { start: newBystander, works: bystanderWorks } = bystanderOf(() => srv.url, sockets);
 
     it("websocket: a message of exactly maxPayload is echoed; one byte more closes the connection", async (t) => {
       if (needsBig(t) !== false) return;

@@ -3,6 +3,7 @@
 // asked, raw Engine.IO over plain HTTP (a fresh TCP connection per request)
 // and over WebSocket, Kore's accept lock, and per-worker resource counts.
 
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -514,4 +515,21 @@ export function childStats(ppid) {
     }
   }
   return out.sort((a, b) => a.pid - b.pid);
+}
+
+// A socket.io-client connection that must keep working while a test
+// misbehaves on other sessions of the same fixture.
+export function bystanderOf(getUrl, sockets) {
+  let b;
+  return {
+    async start() {
+      b = client(getUrl(), {}, sockets);
+      await connected(b);
+      return b;
+    },
+    async works(tag) {
+      assert.equal(b.connected, true, `bystander disconnected (${tag})`);
+      assert.deepEqual(await ack(b, "message-with-ack", [tag]), [tag]);
+    },
+  };
 }

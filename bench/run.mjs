@@ -191,6 +191,8 @@ const SPECS = {
 
 const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
+class FanoutError extends Error {}
+
 async function fanout(s) {
   const state = path.join(OUT, `state-${s.name}.txt`);
   let r = await run(LOADGEN, ['setup', '--port', String(s.port), '--users', String(CFG.users), '--seed',
@@ -208,7 +210,10 @@ async function fanout(s) {
     '--json', json, '--label', s.name]);
   fs.writeFileSync(path.join(OUT, `loadgen-fanout-${s.name}.log`), r.out + r.err);
   for (const l of r.err.trim().split('\n')) if (l) log(`${s.name}: ${l.replace(/^loadgen: /, '')}`);
-  if (r.code !== 0) fail(`loadgen fanout against ${s.name} (exit ${r.code ?? r.sig}): see above`);
+  if (r.code !== 0) {
+    const why = (r.err.trim().split('\n').find((l) => l.startsWith('LOADGEN FAIL')) || `exit ${r.code ?? r.sig}`);
+    throw new FanoutError(`loadgen fanout against ${s.name}: ${why}`);
+  }
   const res = JSON.parse(fs.readFileSync(json, 'utf8'));
   res.loadavg_before = la;
   res.loadavg_after = loadavg();
@@ -276,8 +281,23 @@ let port = CFG.port;
 for (const name of ONLY) {
   const spec = SPECS[name];
   if (!spec) fail(`unknown server ${name}`);
-  const s = await startServer(spec, port++);
-  results.servers[name] = { label: spec.label, fanout: await fanout(s) };
+  let s = await startServer(spec, port++), res;
+  try {
+    res = await fanout(s);
+  } catch (e) {
+    // korio gets no second chance. A peer does, once, on a fresh server:
+    // the cluster peer lost a connection's first packets in two of ~10 full
+    // runs (see RESULTS.md); the failure stays in the log and the results.
+    if (!(e instanceof FanoutError)) throw e;
+    if (name === 'korio') fail(e.message);
+    log(`${name}: FAILED: ${e.message}; trying once more on a fresh server`);
+    await stopServer(s);
+    fs.renameSync(s.logFile, s.logFile.replace(/\.log$/, '-failed.log'));
+    s = await startServer(spec, port++);
+    res = await fanout(s).catch((e2) => fail(e2.message));
+    res.retried_after = e.message;
+  }
+  results.servers[name] = { label: spec.label, fanout: res };
   await sleep(2000);  // the disconnects of all sockets settle
   up.push(s);
 }
@@ -417,6 +437,9 @@ for (const s of Object.keys(results.servers)) {
   const rounds = results.servers[s].rest?.rounds || [];
   const re = rounds.reduce((a, r) => a + (r.errors ? r.errors.read + r.errors.write : 0), 0);
   if (re > 0) text += `\nwarning: ${s}: ${re} wrk read/write socket errors (connections closed by the server)\n`;
+}
+for (const [name, srv] of Object.entries(results.servers)) {
+  if (srv.fanout.retried_after) text += `\nnote: ${name}'s fan-out was run a second time, on a fresh server, after: ${srv.fanout.retried_after}\n`;
 }
 if (crashes.length) text += `\nSERVER CRASH during the run (results are suspect):\n  ${crashes.join('\n  ')}\n`;
 text += `\nload average at the start: ${results.loadavg_start}, at the end: ${results.loadavg_end}; run took ${results.seconds} s\n`;

@@ -21,6 +21,7 @@ const cluster = require('node:cluster');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 const { promisify } = require('node:util');
 
@@ -432,6 +433,27 @@ function ensureSecrets() {
     process.env.REFRESH_TOKEN_SECRET = crypto.randomBytes(32).toString('hex');
 }
 
+/*
+ * @socket.io/sticky hands a connection to a worker with
+ * worker.send(msg, socket). Node then turns the primary's copy into a
+ * reader that drops what it reads (onread = no-op) and closes it only when
+ * the worker's NODE_HANDLE_ACK comes back. A client that answers the
+ * worker's open packet before that (the loadgen's "40{token}", or its
+ * join/subscribe packets) loses those bytes to the primary whenever the
+ * primary is busy relaying cluster-adapter traffic: the server then never
+ * sees the CONNECT (closed after connectTimeout, 45 s) or an event (no
+ * ack). Seen in two full bench runs. The primary stops reading a socket
+ * before handing it over, so the bytes wait in the kernel for the worker.
+ */
+function stopReadingHandedSockets() {
+  const send = cluster.Worker.prototype.send;
+  cluster.Worker.prototype.send = function (msg, handle, ...rest) {
+    if (handle instanceof net.Socket && handle._handle)
+      handle._handle.readStop();
+    return send.call(this, msg, handle, ...rest);
+  };
+}
+
 /* ---- process roles ---------------------------------------------------- */
 
 if (WORKERS <= 1) {
@@ -452,6 +474,7 @@ if (WORKERS <= 1) {
   createSchema(db);
   db.close();
   const httpServer = http.createServer();
+  stopReadingHandedSockets();
   setupMaster(httpServer, { loadBalancingMethod: 'least-connection' });
   setupPrimary();
   cluster.setupPrimary({ serialization: 'advanced' });   // Buffers over IPC (sticky)

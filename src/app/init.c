@@ -11,7 +11,8 @@
  * place and opens the store for that worker.
  *
  * The seccomp filter below adds what the app needs on top of Kore's own
- * list: threads for Kore tasks and the MongoDB pool, TCP sockets for
+ * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
+ * and the job pool's eventfd, TCP sockets for
  * MongoDB, and the file calls SQLite makes.
  */
 
@@ -41,9 +42,10 @@ void	kore_seccomp_hook(void);
 static void	init_listen(void);
 
 KORE_SECCOMP_FILTER("korio",
-	/* pthreads: Kore tasks, the libmongoc pool's monitor thread. */
+	/* pthreads: the job pool, the libmongoc pool's monitor thread. */
 	KORE_SYSCALL_ALLOW(clone),
 	KORE_SYSCALL_ALLOW(clone3),
+	KORE_SYSCALL_ALLOW(eventfd2),
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(set_robust_list),
 	KORE_SYSCALL_ALLOW(sched_yield),
@@ -102,6 +104,7 @@ kore_parent_configure(int argc, char **argv)
 void
 kore_worker_configure(void)
 {
+	job_init();
 	db_init();
 	realtime_init();
 }

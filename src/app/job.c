@@ -1,65 +1,107 @@
 /*
- * Running blocking work on Kore's task threads.
+ * Running blocking work on a pool of JOB_THREADS threads per worker.
  *
  * Two shapes:
- *  - request jobs live in the request's http_state (freed with the
- *    request); the handler starts the job, returns KORE_RESULT_RETRY, and
- *    is called again once the work is finished, when job_request_poll()
- *    hands back the job with its results.
- *  - callback jobs are heap objects whose done() runs on the worker's
- *    event loop when the work is finished; the job is freed after done()
- *    (used by Socket.IO event handlers, which have no request).
+ *  - request jobs belong to a request: the handler starts the job and
+ *    returns KORE_RESULT_RETRY; the request sleeps until the work is done
+ *    and is then run again, when job_request_poll() hands back the job
+ *    with its results. A request that goes away first (the client left)
+ *    leaves the job to be cleaned up when its work returns.
+ *  - callback jobs have no request: done() runs on the worker's event loop
+ *    once the work is finished (used by Socket.IO event handlers).
+ * Every job is freed after its cleanup() ran, exactly once.
  *
- * work() runs in a task thread and must not touch Kore state: it reads its
- * inputs from the job and writes its outputs into it.
+ * work() runs on a pool thread and must not touch Kore state: it reads its
+ * inputs from the job and writes its outputs into it. Finished jobs come
+ * back to the worker through one eventfd in its event loop: no descriptor,
+ * no socketpair per job (Kore's tasks made one for each, about a tenth of
+ * the CPU of a POST /todos).
  */
 
+#include <sys/eventfd.h>
+
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "job.h"
 
-/* Jobs whose work has not returned yet (task threads decrement it). */
-static int	job_inflight;
+TAILQ_HEAD(job_list, job);
 
-static int	job_entry(struct kore_task *);
-static void	job_request_free(struct http_request *);
-static void	job_callback_done(struct kore_task *);
+static void	*job_thread(void *);
+static void	 job_event(void *, int);
+static void	 job_request_free(struct http_request *);
+static void	 job_free(struct job *);
+
+static pthread_mutex_t	job_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	job_wake = PTHREAD_COND_INITIALIZER;
+static struct job_list	job_queue = TAILQ_HEAD_INITIALIZER(job_queue);
+static struct job_list	job_done = TAILQ_HEAD_INITIALIZER(job_done);
+static struct kore_event job_evt = { 0, 0, job_event };
+static int		job_efd = -1;
+
+/* Jobs whose work has not returned yet (pool threads decrement it). */
+static int		job_inflight;
+
+/* In each worker, before the first job. */
+void
+job_init(void)
+{
+	pthread_t	t;
+	sigset_t	all, old;
+	int		i;
+
+	if ((job_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("job_init: eventfd: %s", errno_s);
+	kore_platform_schedule_read(job_efd, &job_evt);
+
+	/* Signals stay with the worker's own thread. */
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < JOB_THREADS; i++) {
+		if (pthread_create(&t, NULL, job_thread, NULL) != 0)
+			fatal("job_init: pthread_create: %s", errno_s);
+		(void)pthread_detach(t);
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
 
 struct job *
 job_request_new(struct http_request *req, size_t size,
     void (*work)(struct job *), void (*cleanup)(struct job *))
 {
-	struct job	*j;
+	struct job	*j, **slot;
 
-	j = http_state_create(req, size, job_request_free);
+	if ((j = calloc(1, size)) == NULL)
+		fatal("job_request_new: calloc");
+
+	j->req = req;
 	j->work = work;
 	j->cleanup = cleanup;
-	kore_task_create(&j->task, job_entry);
-	kore_task_bind_request(&j->task, req);
+
+	slot = http_state_create(req, sizeof(*slot), job_request_free);
+	*slot = j;
 
 	return (j);
 }
 
+/* The job once its work is done, else NULL (the request sleeps on). */
 struct job *
 job_request_poll(struct http_request *req)
 {
-	struct job	*j;
+	struct job	**slot;
 
-	if ((j = http_state_get(req)) == NULL)
+	if ((slot = http_state_get(req)) == NULL || *slot == NULL)
 		return (NULL);
-	if (j->finished)
-		return (j);
+	if ((*slot)->finished)
+		return (*slot);
 
-	if (kore_task_state(&j->task) != KORE_TASK_STATE_FINISHED) {
-		http_request_sleep(req);
-		return (NULL);
-	}
+	http_request_sleep(req);
 
-	kore_task_destroy(&j->task);
-	j->finished = 1;
-
-	return (j);
+	return (NULL);
 }
 
 struct job *
@@ -74,8 +116,6 @@ job_callback_new(size_t size, void (*work)(struct job *),
 	j->work = work;
 	j->done = done;
 	j->cleanup = cleanup;
-	kore_task_create(&j->task, job_entry);
-	kore_task_bind_callback(&j->task, job_callback_done);
 
 	return (j);
 }
@@ -84,14 +124,21 @@ void
 job_start(struct job *j)
 {
 	j->started = 1;
+	if (j->req != NULL)
+		http_request_sleep(j->req);
+
 	__atomic_add_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
-	kore_task_run(&j->task);
+
+	pthread_mutex_lock(&job_lock);
+	TAILQ_INSERT_TAIL(&job_queue, j, list);
+	pthread_cond_signal(&job_wake);
+	pthread_mutex_unlock(&job_lock);
 }
 
 /*
- * Wait up to ms for the work of every started job to return. A stopping
- * worker frees the memory its task threads use, so it must not go on while
- * one is still working (a slow MongoDB call, say). Returns 0 on time out.
+ * Wait up to ms for the work of every started job to return: a stopping
+ * worker must not pull memory from under a pool thread still working (a
+ * slow MongoDB call, say). Returns 0 on time out.
  */
 int
 job_drain(int ms)
@@ -101,73 +148,104 @@ job_drain(int ms)
 
 	for (waited = 0; waited < ms; waited += 5) {
 		if (__atomic_load_n(&job_inflight, __ATOMIC_SEQ_CST) == 0)
-			break;
+			return (1);
 		(void)nanosleep(&ts, NULL);
 	}
-	if (__atomic_load_n(&job_inflight, __ATOMIC_SEQ_CST) != 0)
-		return (0);
 
-	/* Let the threads get back to waiting for work. */
-	ts.tv_nsec = 20 * 1000 * 1000;
-	(void)nanosleep(&ts, NULL);
-
-	return (1);
+	return (__atomic_load_n(&job_inflight, __ATOMIC_SEQ_CST) == 0);
 }
 
-static int
-job_entry(struct kore_task *t)
+static void *
+job_thread(void *arg)
 {
-	struct job	*j = (struct job *)t;
+	struct job	*j;
+	uint64_t	 one = 1;
+	int		 wake;
 
-	j->work(j);
-	__atomic_sub_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
+	(void)arg;
 
-	return (KORE_RESULT_OK);
+	for (;;) {
+		pthread_mutex_lock(&job_lock);
+		while ((j = TAILQ_FIRST(&job_queue)) == NULL)
+			pthread_cond_wait(&job_wake, &job_lock);
+		TAILQ_REMOVE(&job_queue, j, list);
+		pthread_mutex_unlock(&job_lock);
+
+		j->work(j);
+
+		/* One write when the list fills; job_event() takes it all. */
+		pthread_mutex_lock(&job_lock);
+		wake = TAILQ_EMPTY(&job_done);
+		TAILQ_INSERT_TAIL(&job_done, j, list);
+		pthread_mutex_unlock(&job_lock);
+		__atomic_sub_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
+
+		if (wake && write(job_efd, &one, sizeof(one)) == -1) {
+			/* EAGAIN only: the counter is far from full. */
+		}
+	}
+
+	return (NULL);
 }
 
-/*
- * Kore calls the request's onfree again and again while a task bound to a
- * dropped request is still running, and destroys such a task itself once it
- * finishes (fds[0] is then -1): clean up only once the work is over.
- */
+/* The worker's event loop: finished jobs back to their owners. */
+static void
+job_event(void *arg, int error)
+{
+	struct job_list	 done;
+	struct job	*j;
+	uint64_t	 n;
+
+	(void)arg;
+	(void)error;
+	if (read(job_efd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: a write after the last read, already seen. */
+	}
+
+	TAILQ_INIT(&done);
+	pthread_mutex_lock(&job_lock);
+	TAILQ_CONCAT(&done, &job_done, list);
+	pthread_mutex_unlock(&job_lock);
+
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, list);
+		j->finished = 1;
+
+		if (j->detached) {
+			job_free(j);
+		} else if (j->req != NULL) {
+			http_request_wakeup(j->req);
+		} else {
+			if (j->done != NULL)
+				j->done(j);
+			job_free(j);
+		}
+	}
+}
+
+/* Kore frees the request: the job goes now, or when its work returns. */
 static void
 job_request_free(struct http_request *req)
 {
-	struct job	*j;
+	struct job	**slot, *j;
 
-	if ((j = http_state_get(req)) == NULL || j->freed)
+	if ((slot = http_state_get(req)) == NULL || (j = *slot) == NULL)
 		return;
+	*slot = NULL;
 
+	j->req = NULL;
 	if (j->started && !j->finished) {
-		if (j->task.fds[0] != -1) {
-			if (kore_task_state(&j->task) !=
-			    KORE_TASK_STATE_FINISHED)
-				return;
-			kore_task_destroy(&j->task);
-		}
-		j->finished = 1;
+		j->detached = 1;
+		return;
 	}
 
-	if (j->cleanup != NULL)
-		j->cleanup(j);
-	j->freed = 1;
+	job_free(j);
 }
 
 static void
-job_callback_done(struct kore_task *t)
+job_free(struct job *j)
 {
-	struct job	*j = (struct job *)t;
-
-	if (kore_task_state(t) != KORE_TASK_STATE_FINISHED)
-		return;
-
-	kore_task_destroy(t);
-	j->finished = 1;
-
-	if (j->done != NULL)
-		j->done(j);
 	if (j->cleanup != NULL)
 		j->cleanup(j);
-
 	free(j);
 }

@@ -1,29 +1,34 @@
 /*
- * Blocking work (store calls) on Kore's task threads, so that a slow query
- * never stalls a worker's event loop and the sockets it serves.
+ * Blocking work (store calls, PBKDF2) on a pool of threads per worker, so
+ * that a slow query never stalls a worker's event loop and the sockets it
+ * serves.
  */
 
 #ifndef KORIO_JOB_H
 #define KORIO_JOB_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
-#include <kore/tasks.h>
+
+#define JOB_THREADS	4	/* per worker */
 
 struct job {
-	struct kore_task	task;
+	TAILQ_ENTRY(job)	list;
+	struct http_request	*req;
 	void			(*work)(struct job *);
 	void			(*done)(struct job *);
 	void			(*cleanup)(struct job *);
 	void			*arg;
 	int			started;
 	int			finished;
-	int			freed;
+	int			detached;
 };
 
 /* job.c */
+void		 job_init(void);
 struct job	*job_request_new(struct http_request *, size_t,
 		    void (*)(struct job *), void (*)(struct job *));
 struct job	*job_request_poll(struct http_request *);

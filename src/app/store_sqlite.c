@@ -23,15 +23,18 @@
  * with every insert, update and delete, and a member lookup reads it.
  *
  * Connections: opened with SQLITE_OPEN_NOMUTEX (one thread at a time per
- * connection, which the handle discipline guarantees), busy_timeout 5000
- * ms, synchronous NORMAL or FULL, in WAL mode (set once by init; the mode
+ * connection, which the handle discipline guarantees), tuned by
+ * store_sqlite_tune() (a busy handler that waits up to 5000 ms in short
+ * steps, the WAL checkpointed by a thread of each process:
+ * store_sqlite_write.c), synchronous NORMAL or FULL, in WAL mode (set once by init; the mode
  * is stored in the file). Idle connections wait on a free list guarded by
  * a mutex; the list grows to the number of handles used at once. Each
  * connection caches its prepared statements keyed by SQL text, so every
  * query shape is prepared once per connection.
  *
  * Writes are single autocommit statements (INSERT, UPDATE ... RETURNING,
- * DELETE), committed when the statement finishes, except the project
+ * DELETE), committed when the statement finishes, one writer of the
+ * process at a time (store_sqlite_write_begin/end), except the project
  * cascade: BEGIN IMMEDIATE, delete the project, delete its todos, COMMIT.
  * Updates use json_set/json_remove, so they have MongoDB $set/$unset
  * semantics and keep the order of the other fields.
@@ -47,10 +50,10 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_sqlite.h"
 
 #define STORE_SQLITE_STMT_MAX	48	/* cached statements per connection */
 #define STORE_SQLITE_SQL_MAX	2048	/* longest generated statement */
-#define STORE_SQLITE_BUSY_MS	5000
 #define STORE_SQLITE_INIT_TRIES	20
 
 struct store_sqlite_stmt {
@@ -210,6 +213,11 @@ store_sqlite_init(const struct store_config *cfg)
 	/* Keep it: the first handle comes for free. */
 	store_sqlite_release((struct store_conn *)sc);
 
+	if (!store_sqlite_ckpt_start(store_sqlite_path)) {
+		store_sqlite_cleanup();
+		return (STORE_ERROR);
+	}
+
 	return (STORE_OK);
 
 fail:
@@ -223,6 +231,8 @@ static void
 store_sqlite_cleanup(void)
 {
 	struct store_sqlite_conn	*sc;
+
+	store_sqlite_ckpt_stop();
 
 	pthread_mutex_lock(&store_sqlite_lock);
 	while ((sc = store_sqlite_free) != NULL) {
@@ -312,8 +322,10 @@ store_sqlite_insert(struct store_conn *c, enum store_coll coll, json_t *doc)
 		    "insert bind"));
 	}
 
+	store_sqlite_write_begin();
 	rc = sqlite3_step(st);
 	(void)sqlite3_reset(st);
+	store_sqlite_write_end();
 	(void)sqlite3_clear_bindings(st);
 
 	if (rc == SQLITE_DONE)
@@ -401,6 +413,7 @@ store_sqlite_update(struct store_conn *c, enum store_coll coll,
 	}
 
 	r = STORE_NOTFOUND;
+	store_sqlite_write_begin();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*doc == NULL && (*doc = store_sqlite_column_doc(sc, st)) ==
 		    NULL)
@@ -411,6 +424,7 @@ store_sqlite_update(struct store_conn *c, enum store_coll coll,
 	if (rc != SQLITE_DONE)
 		r = store_sqlite_rc(sc, rc, "update");
 	(void)sqlite3_reset(st);
+	store_sqlite_write_end();
 	(void)sqlite3_clear_bindings(st);
 
 	if (r != STORE_OK) {
@@ -448,13 +462,16 @@ store_sqlite_delete_where(struct store_conn *c, enum store_coll coll,
 		return (STORE_ERROR);
 	}
 
+	store_sqlite_write_begin();
 	rc = sqlite3_step(st);
 	(void)sqlite3_reset(st);
-
-	if (rc != SQLITE_DONE)
-		return (store_sqlite_rc(sc, rc, "delete"));
-
 	*n = (size_t)sqlite3_changes64(sc->db);
+	store_sqlite_write_end();
+
+	if (rc != SQLITE_DONE) {
+		*n = 0;
+		return (store_sqlite_rc(sc, rc, "delete"));
+	}
 
 	return (STORE_OK);
 }
@@ -468,8 +485,11 @@ store_sqlite_delete_project(struct store_conn *c, const char *id,
 	int				 rc;
 	enum store_result		 r;
 
-	if (!store_sqlite_exec(sc, "BEGIN IMMEDIATE"))
+	store_sqlite_write_begin();
+	if (!store_sqlite_exec(sc, "BEGIN IMMEDIATE")) {
+		store_sqlite_write_end();
 		return (STORE_ERROR);
+	}
 
 	r = STORE_ERROR;
 
@@ -511,6 +531,7 @@ cleanup:
 		if (!sqlite3_get_autocommit(sc->db))
 			(void)store_sqlite_exec(sc, "ROLLBACK");
 	}
+	store_sqlite_write_end();
 
 	return (r);
 }
@@ -535,7 +556,11 @@ store_sqlite_open(void)
 	}
 
 	(void)sqlite3_extended_result_codes(sc->db, 1);
-	(void)sqlite3_busy_timeout(sc->db, STORE_SQLITE_BUSY_MS);
+	if (!store_sqlite_tune(sc->db)) {
+		store_log(STORE_LOG_ERR, "sqlite: tune %s: %s",
+		    store_sqlite_path, sqlite3_errmsg(sc->db));
+		goto fail;
+	}
 
 	if (!store_sqlite_exec(sc, store_sqlite_full ?
 	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"))

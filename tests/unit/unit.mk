@@ -23,5 +23,6 @@ test_password_SRCS = tests/unit/test_password.c src/app/password.c
 test_password_LIBS = libcrypto
 
 UNIT_TESTS += test_store
-test_store_SRCS = tests/unit/test_store.c src/app/store.c src/app/store_sqlite.c src/app/store_mongo.c
+test_store_SRCS = tests/unit/test_store.c src/app/store.c src/app/store_sqlite.c \
+    src/app/store_sqlite_write.c src/app/store_mongo.c
 test_store_LIBS = sqlite3 libmongoc-1.0 jansson

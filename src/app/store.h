@@ -2,8 +2,8 @@
  * The document store: users, todos and projects, in SQLite (embedded, the
  * default) or MongoDB (when a MongoDB URI is configured). Both backends
  * pass the same tests (tests/unit/test_store.c). This header includes no
- * Kore header: the store runs on Kore task threads and links alone into
- * unit tests.
+ * Kore header: the store runs on the job pool's threads and links alone
+ * into unit tests.
  *
  * Documents cross this API as jansson objects in the REST shape:
  *   "_id"                       24 lowercase hex digits (an ObjectId)

@@ -5,7 +5,7 @@
  * only, so the unit tests and fuzzers can use it on its own.
  *
  * Every function is reentrant: no global state, no static buffers, so it
- * may be called concurrently from Kore task threads and a worker's main
+ * may be called concurrently from the job pool's threads and a worker's main
  * thread. Secrets and tokens are never logged; callers should log only
  * token_result_str() of a failure.
  */

@@ -92,6 +92,7 @@ kore_parent_configure(int argc, char **argv)
 	config_load();
 	config_secrets();
 	init_listen();
+	sio_parent_init();
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;

@@ -551,6 +551,18 @@ rt_todo_emit(const char *event, const json_t *todo, const json_t *project,
 }
 
 void
+hooks_defer_begin(void)
+{
+	sio_defer_begin();
+}
+
+void
+hooks_defer_end(void)
+{
+	sio_defer_end();
+}
+
+void
 hooks_todo_created(const json_t *todo, const json_t *project)
 {
 	const char	*owner, *title;

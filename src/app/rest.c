@@ -332,11 +332,20 @@ rest_finish(struct http_request *req, struct rest_call *call)
 	else
 		http_util_json_t(req, call->status, call->out);
 
-	/* The answer goes out before a hook fans an event out to a room. */
-	if (call->hook != REST_HOOK_NONE && req->owner != NULL)
+	/*
+	 * The hook's events reach the other workers before the answer
+	 * reaches the client, so that the client's next write, on whichever
+	 * worker, can't overtake them; this worker's own room members get
+	 * them right after the answer went out.
+	 */
+	if (call->hook != REST_HOOK_NONE && req->owner != NULL) {
+		hooks_defer_begin();
+		rest_hooks(call);
 		(void)net_send_flush(req->owner);
-
-	rest_hooks(call);
+		hooks_defer_end();
+	} else {
+		rest_hooks(call);
+	}
 }
 
 /*

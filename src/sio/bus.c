@@ -115,10 +115,8 @@ bus_recv(struct kore_msg *m, const void *data)
 		engine_msg_ws_close(d, len);
 		break;
 	case SIO_MSG_BROADCAST:
-		server_msg_broadcast(d, len);
-		break;
 	case SIO_MSG_SOCKETS_LEAVE:
-		server_msg_sockets_leave(d, len);
+		server_order_recv((u_int8_t)m->id, d, len);
 		break;
 	default:
 		break;

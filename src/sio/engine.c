@@ -111,6 +111,7 @@ sio_init(const struct sio_config *cf)
 
 	bus_init();
 	server_init();
+	server_order_init();
 
 	h.open = server_open;
 	h.message = server_message;
@@ -292,6 +293,7 @@ engine_tick(void *arg, u_int64_t now)
 	 * a couple of ticks: then pingTimeout counts from the late ping, as
 	 * engine.io arms its timer when it sends.
 	 */
+	engine_send_batch_begin();
 	while ((s = TAILQ_FIRST(&hb_ping)) != NULL && s->deadline <= now) {
 		due = s->deadline;
 		if (now - due > 2 * engine_tick_ms)
@@ -300,6 +302,7 @@ engine_tick(void *arg, u_int64_t now)
 		if (s->state == SESS_OPEN)
 			session_hb_set(s, HB_PONG, due + sio_conf.ping_timeout);
 	}
+	engine_send_batch_end();
 
 	while ((s = TAILQ_FIRST(&hb_pong)) != NULL && s->deadline <= now)
 		engine_session_close(s, "ping timeout", 0);

@@ -21,8 +21,30 @@ struct hmap			engine_ws_remote;
 /* Sessions with an upgrade WebSocket, oldest (first due) first. */
 struct eio_session_list		engine_ws_upgrades;
 
+/*
+ * Frames for WebSockets relayed through other workers, gathered while one
+ * broadcast or one heartbeat round sends to many sessions: a bus message
+ * per worker and frame that names every connection, not one message per
+ * connection. Flushed in the order the (worker, frame) pairs came, so each
+ * connection still gets its frames in order, and before a relayed close.
+ */
+struct ws_batch {
+	u_int16_t		dst;
+	u_int32_t		count;
+	struct sio_frame	*f;
+	struct sbuf		ids;
+};
+
+#define WS_BATCH_MAX	16
+
+static struct ws_batch	ws_batch[WS_BATCH_MAX];
+static size_t		ws_nbatch;
+static int		ws_batching;
+
 static int	peer_is(const struct eio_peer *, u_int16_t, u_int64_t,
 		    struct eio_ws *);
+static void	ws_batch_add(u_int16_t, u_int64_t, struct sio_frame *);
+static void	ws_batch_flush(void);
 
 void	eio_ws_connect(struct connection *);
 void	eio_ws_message(struct connection *, u_int8_t, const void *, size_t);
@@ -63,6 +85,10 @@ engine_ws_send(struct eio_session *s, struct eio_peer *p,
     struct sio_frame *f)
 {
 	if (p->worker != worker->id) {
+		if (ws_batching > 0) {
+			ws_batch_add(p->worker, p->id, f);
+			return;
+		}
 		bus_send(p->worker, SIO_MSG_WS_OUT,
 		    &(struct sio_msg){ .count = 1, .binary = f->binary },
 		    &p->id, sizeof(p->id), SIO_FRAME_DATA(f), f->len);
@@ -80,6 +106,66 @@ engine_ws_send(struct eio_session *s, struct eio_peer *p,
 	}
 }
 
+/* Relayed frames wait until the matching end (calls nest). */
+void
+engine_send_batch_begin(void)
+{
+	ws_batching++;
+}
+
+void
+engine_send_batch_end(void)
+{
+	if (--ws_batching == 0)
+		ws_batch_flush();
+}
+
+static void
+ws_batch_add(u_int16_t dst, u_int64_t id, struct sio_frame *f)
+{
+	struct ws_batch		*b;
+	size_t			i;
+
+	for (i = ws_nbatch; i > 0; i--) {
+		if (ws_batch[i - 1].dst == dst && ws_batch[i - 1].f == f)
+			break;
+	}
+
+	if (i > 0) {
+		b = &ws_batch[i - 1];
+	} else {
+		if (ws_nbatch == WS_BATCH_MAX)
+			ws_batch_flush();
+		b = &ws_batch[ws_nbatch++];
+		b->dst = dst;
+		b->count = 0;
+		b->f = f;
+		frame_ref(f);
+		sbuf_init(&b->ids);
+	}
+
+	sbuf_append(&b->ids, &id, sizeof(id));
+	b->count++;
+}
+
+static void
+ws_batch_flush(void)
+{
+	struct ws_batch		*b;
+	size_t			i;
+
+	for (i = 0; i < ws_nbatch; i++) {
+		b = &ws_batch[i];
+		bus_send(b->dst, SIO_MSG_WS_OUT,
+		    &(struct sio_msg){ .count = b->count,
+		    .binary = b->f->binary }, b->ids.data, b->ids.len,
+		    SIO_FRAME_DATA(b->f), b->f->len);
+		sbuf_free(&b->ids);
+		frame_unref(b->f);
+	}
+	ws_nbatch = 0;
+}
+
 /* Close a WebSocket peer, here or through its worker. */
 void
 engine_ws_close(struct eio_peer *p)
@@ -87,6 +173,7 @@ engine_ws_close(struct eio_peer *p)
 	struct eio_ws	*w;
 
 	if (p->worker != worker->id) {
+		ws_batch_flush();
 		bus_send(p->worker, SIO_MSG_WS_CLOSE,
 		    &(struct sio_msg){ .id = p->id }, NULL, 0, NULL, 0);
 		return;

@@ -217,6 +217,8 @@ server_tick(u_int64_t now)
 {
 	struct sio_client	*c;
 
+	server_order_tick(now);
+
 	while ((c = TAILQ_FIRST(&connect_queue)) != NULL &&
 	    c->deadline <= now) {
 		server_ctq_remove(c);

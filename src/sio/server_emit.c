@@ -28,6 +28,9 @@ struct fanout {
 
 static size_t	encode_frames(struct sio_frame **, const char *, int, int64_t,
 		    json_t *, const struct sio_attachment *, size_t);
+static void	broadcast_encode(struct sbuf *, struct sio_nsp *,
+		    const char *const *, size_t, const char *const *, size_t,
+		    struct sio_frame **, size_t);
 static json_t	*event_array(const char *, json_t *);
 static void	fanout_local(struct sio_nsp *, const char *const *, size_t,
 		    const char *const *, size_t, struct sio_frame **, size_t);
@@ -106,6 +109,7 @@ server_emit_packet(struct sio_socket *so, int type, int64_t ack, json_t *data,
 		json_decref(data);
 		return (0);
 	}
+	server_order_run();
 
 	if ((nf = encode_frames(frames, so->nsp->name, type, ack, data, att,
 	    natt)) == 0)
@@ -121,7 +125,8 @@ server_emit_packet(struct sio_socket *so, int type, int64_t ack, json_t *data,
 /*
  * Emit event(args) to the sockets of namespace n in any of rooms (all of
  * them when nrooms is 0) and in none of except, on every worker. args is
- * stolen. The packet is encoded once.
+ * stolen. The packet is encoded once; each worker, this one included,
+ * fans it out in the order of server_order.c.
  */
 void
 sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
@@ -129,46 +134,57 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 {
 	struct sio_frame	*frames[SIO_FRAMES_MAX];
 	struct sbuf		b;
-	size_t			i, nf, len;
-	u_int16_t		u16;
-	u_int32_t		u32;
+	size_t			i, nf;
+	u_int64_t		seq;
 
 	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
 	    event_array(event, args), NULL, 0);
 	if (nf == 0)
 		return;
 
-	/* Other workers first: they fan out while this one does. */
-	if (bus_worker_count() > 1) {
-		sbuf_init(&b);
-		sbuf_append_byte(&b, n->index);
-		sbuf_append_byte(&b, (u_int8_t)nf);
-		u16 = (u_int16_t)nrooms;
-		sbuf_append(&b, &u16, sizeof(u16));
-		u16 = (u_int16_t)nexcept;
-		sbuf_append(&b, &u16, sizeof(u16));
-		for (i = 0; i < nrooms + nexcept; i++) {
-			len = strlen(i < nrooms ? rooms[i] : except[i - nrooms]);
-			u16 = (u_int16_t)len;
-			sbuf_append(&b, &u16, sizeof(u16));
-			sbuf_append(&b, i < nrooms ? rooms[i] :
-			    except[i - nrooms], len);
-		}
-		for (i = 0; i < nf; i++) {
-			sbuf_append_byte(&b, frames[i]->binary);
-			u32 = (u_int32_t)frames[i]->len;
-			sbuf_append(&b, &u32, sizeof(u32));
-			sbuf_append(&b, SIO_FRAME_DATA(frames[i]),
-			    frames[i]->len);
-		}
-		bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
-		sbuf_free(&b);
-	}
-
-	fanout_local(n, rooms, nrooms, except, nexcept, frames, nf);
-
+	seq = server_order_take();
+	sbuf_init(&b);
+	sbuf_append(&b, &seq, sizeof(seq));
+	broadcast_encode(&b, n, rooms, nrooms, except, nexcept, frames, nf);
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
+
+	/* Other workers first: they fan out while this one does. */
+	if (bus_worker_count() > 1)
+		bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
+	server_order_put(seq, SIO_MSG_BROADCAST, b.data + sizeof(seq),
+	    b.len - sizeof(seq));
+	sbuf_free(&b);
+}
+
+/* A broadcast as the bus carries it: see server_msg_broadcast(). */
+static void
+broadcast_encode(struct sbuf *b, struct sio_nsp *n, const char *const *rooms,
+    size_t nrooms, const char *const *except, size_t nexcept,
+    struct sio_frame **frames, size_t nf)
+{
+	size_t		i, len;
+	u_int16_t	u16;
+	u_int32_t	u32;
+
+	sbuf_append_byte(b, n->index);
+	sbuf_append_byte(b, (u_int8_t)nf);
+	u16 = (u_int16_t)nrooms;
+	sbuf_append(b, &u16, sizeof(u16));
+	u16 = (u_int16_t)nexcept;
+	sbuf_append(b, &u16, sizeof(u16));
+	for (i = 0; i < nrooms + nexcept; i++) {
+		len = strlen(i < nrooms ? rooms[i] : except[i - nrooms]);
+		u16 = (u_int16_t)len;
+		sbuf_append(b, &u16, sizeof(u16));
+		sbuf_append(b, i < nrooms ? rooms[i] : except[i - nrooms], len);
+	}
+	for (i = 0; i < nf; i++) {
+		sbuf_append_byte(b, frames[i]->binary);
+		u32 = (u_int32_t)frames[i]->len;
+		sbuf_append(b, &u32, sizeof(u32));
+		sbuf_append(b, SIO_FRAME_DATA(frames[i]), frames[i]->len);
+	}
 }
 
 /*
@@ -182,6 +198,7 @@ sio_broadcast_local(struct sio_nsp *n, const char *const *rooms,
 	struct sio_frame	*frames[SIO_FRAMES_MAX];
 	size_t			i, nf;
 
+	server_order_run();
 	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
 	    event_array(event, args), NULL, 0);
 	fanout_local(n, rooms, nrooms, NULL, 0, frames, nf);
@@ -197,14 +214,18 @@ void
 sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
 {
 	struct sbuf	b;
+	u_int64_t	seq;
 
+	seq = server_order_take();
 	sbuf_init(&b);
+	sbuf_append(&b, &seq, sizeof(seq));
 	sbuf_append_byte(&b, n->index);
 	sbuf_append(&b, in, strlen(in) + 1);
 	sbuf_append(&b, room, strlen(room) + 1);
-	server_msg_sockets_leave(b.data, b.len);
 	if (bus_worker_count() > 1)
 		bus_send_others(SIO_MSG_SOCKETS_LEAVE, b.data, b.len);
+	server_order_put(seq, SIO_MSG_SOCKETS_LEAVE, b.data + sizeof(seq),
+	    b.len - sizeof(seq));
 	sbuf_free(&b);
 }
 
@@ -319,12 +340,14 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 			fanout_member(&so->member, &fo);
 	}
 
+	engine_send_batch_begin();
 	for (i = 0; i < fo.n; i++) {
 		so = fo.sockets[i];
 		if (so->state == SOCK_CONNECTED)
 			engine_send_frames(so->client->s, frames, nf);
 		sio_socket_unref(so);
 	}
+	engine_send_batch_end();
 	free(fo.sockets);
 }
 

@@ -168,6 +168,7 @@ sio_join(struct sio_socket *so, const char *room)
 {
 	if (so->state != SOCK_CONNECTED)
 		return (0);
+	server_order_run();
 	return (rooms_join(&so->nsp->rooms, &so->member, room));
 }
 
@@ -176,6 +177,7 @@ sio_leave(struct sio_socket *so, const char *room)
 {
 	if (so->state != SOCK_CONNECTED)
 		return (0);
+	server_order_run();
 	return (rooms_leave(&so->nsp->rooms, &so->member, room));
 }
 

@@ -2,7 +2,8 @@
  * Socket.IO for Kore: the plugin's application API.
  *
  * An application (korio's app part, or the conformance fixture) calls
- * sio_init() from kore_worker_configure() in every worker, routes the
+ * sio_parent_init() from kore_parent_configure() and sio_init() from
+ * kore_worker_configure() in every worker, routes the
  * Engine.IO path to eio_http in its kore.conf, declares namespaces with
  * sio_nsp_create(), and registers handlers. Everything here runs on the
  * worker that owns the Engine.IO session, whatever worker the HTTP or
@@ -125,6 +126,11 @@ void		 sio_broadcast(struct sio_nsp *, const char *const *, size_t,
 void		 sio_broadcast_local(struct sio_nsp *, const char *const *,
 		    size_t, const char *, json_t *);
 void		 sio_sockets_leave(struct sio_nsp *, const char *, const char *);
+
+/* server_order.c */
+void		 sio_parent_init(void);
+void		 sio_defer_begin(void);
+void		 sio_defer_end(void);
 size_t		 sio_nsp_local_count(struct sio_nsp *);
 void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
 		    void *), void *);

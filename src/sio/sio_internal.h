@@ -57,6 +57,10 @@ void			 frame_send_close(struct connection *);
 void		 engine_send_frames(struct eio_session *, struct sio_frame **,
 		    size_t);
 
+/* engine_ws.c */
+void		 engine_send_batch_begin(void);
+void		 engine_send_batch_end(void);
+
 /* engine_relay.c */
 void		 engine_msg_poll_get(u_int16_t, const u_int8_t *, size_t);
 void		 engine_msg_poll_post(u_int16_t, const u_int8_t *, size_t);
@@ -113,6 +117,15 @@ void		 server_tick(u_int64_t);
 
 /* server_emit.c */
 void		 server_msg_broadcast(const u_int8_t *, size_t);
+
+/* server_order.c */
+void		 server_order_init(void);
+u_int64_t	 server_order_take(void);
+void		 server_order_put(u_int64_t, u_int8_t, const u_int8_t *,
+		    size_t);
+void		 server_order_recv(u_int8_t, const u_int8_t *, size_t);
+void		 server_order_run(void);
+void		 server_order_tick(u_int64_t);
 void		 server_msg_sockets_leave(const u_int8_t *, size_t);
 
 extern struct sio_config	sio_conf;

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startKorio, SLOW } from "./harness.mjs";
+import { io } from "socket.io-client";
 import { api, connect, devSecret, emitAck, got, mint, signup, sleep, until } from "./rt-util.mjs";
+import { owner as sidOwner, PinningAgent } from "./sio-util.mjs";
 
 const T = 10000 * SLOW;
 
@@ -325,6 +327,55 @@ describe("realtime across workers", { timeout: 180000 * SLOW }, () => {
       const notes = got(s, "notification").length;
       const mine = made.filter((t) => t.ownerId === s.user.id).length;
       assert.equal(notes, mine, "notifications");
+    }
+    for (const s of socks) s.close();
+  });
+
+  // A WebSocket whose upgrade lands on the worker that does not own the
+  // session is relayed: a room broadcast reaches such sockets in one bus
+  // message per worker and frame, which must keep every socket's order.
+  test("relayed WebSockets: a project's events in order, each exactly once", async () => {
+    const owner = await signup(srv, "relay");
+    const members = await Promise.all(Array.from({ length: 4 }, () => signup(srv, "relay")));
+    const proj = await api(srv, "POST", "/projects", {
+      token: owner.token,
+      body: { name: "relayed", members: members.map((u) => u.id) },
+    });
+    assert.equal(proj.status, 201);
+    const pid = proj.body.data.id;
+
+    const socks = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const home = 1 + (i % 2);
+      const agent = new PinningAgent(srv.port, (n) => (n === 0 ? home : 3 - home), "/socket.io/");
+      const s = io(srv.url, {
+        forceNew: true, reconnection: false, timeout: 5000 * SLOW, agent,
+        auth: { token: members[i % members.length].token },
+      });
+      s.titles = [];
+      s.on("todo:created", (t) => s.titles.push(t.title));
+      const upgraded = new Promise((resolve) => s.io.on("open", () => s.io.engine.once("upgrade", resolve)));
+      await new Promise((resolve, reject) => {
+        s.once("connect", resolve);
+        s.once("connect_error", reject);
+      });
+      await upgraded;
+      assert.equal(s.io.engine.transport.name, "websocket");
+      assert.equal(sidOwner(s.io.engine.id), home, "the session lives on its handshake's worker");
+      assert.ok(agent.workers.slice(1).every((w) => w === 3 - home), "everything after went to the other one");
+      assert.deepEqual(await emitAck(s, "join:project", pid), { ok: true });
+      return s;
+    }));
+
+    const titles = Array.from({ length: 30 }, (_, k) => `relayed ${k}`);
+    for (const title of titles) {
+      const r = await api(srv, "POST", "/todos", { token: owner.token, body: { title, projectId: pid } });
+      assert.equal(r.status, 201);
+    }
+    await until(() => socks.every((s) => s.titles.length >= titles.length), T, "all deliveries");
+    await sleep(300);
+    for (const s of socks) {
+      assert.deepEqual(s.titles, titles);
+      assert.equal(s.connected, true);
     }
     for (const s of socks) s.close();
   });

@@ -438,7 +438,7 @@ export class Pinned {
 const spare = new Map(); // port -> { worker: [Pinned] }
 
 // A keep-alive connection accepted by `worker`.
-export async function pinned(port, worker, tries = 200) {
+export async function pinned(port, worker, tries = 200, probe = "/engine.io/") {
   const pool = spare.get(port) ?? {};
   spare.set(port, pool);
   for (let i = 0; i < tries; i++) {
@@ -446,7 +446,7 @@ export async function pinned(port, worker, tries = 200) {
     if (ready && !ready.sock.destroyed) return ready;
     const conns = await Promise.all([0, 1, 2].map(() => Pinned.connect(port)));
     await Promise.all(conns.map(async (c) => {
-      const r = await c.get("/engine.io/?EIO=4&transport=polling");
+      const r = await c.get(`${probe}?EIO=4&transport=polling`);
       c.worker = owner(JSON.parse(r.text.slice(1)).sid);
       (pool[c.worker] ??= []).push(c);
     }));
@@ -466,17 +466,18 @@ export function dropPinned(port) {
 
 // An http.Agent (socket.io-client's public `agent` option serves polling
 // requests and the WebSocket alike) that sends its n-th connection (from 0)
-// to worker pick(n).
+// to worker pick(n). probe: the Engine.IO path that tells a connection's
+// worker (korio has /socket.io/ only).
 export class PinningAgent extends http.Agent {
-  constructor(port, pick) {
+  constructor(port, pick, probe = "/engine.io/") {
     super({ keepAlive: false });
-    Object.assign(this, { port, pick, count: 0, workers: [] });
+    Object.assign(this, { port, pick, probe, count: 0, workers: [] });
   }
 
   createConnection(opts, cb) {
     const w = this.pick(this.count++);
     this.workers.push(w);
-    pinned(this.port, w).then((c) => cb(null, c.detach()), cb);
+    pinned(this.port, w, 200, this.probe).then((c) => cb(null, c.detach()), cb);
     return undefined;
   }
 }

@@ -64,6 +64,24 @@ static struct eio_session_list	graveyard;
 static u_int64_t		engine_tick_ms;
 static struct sio_frame		*frame_ping;
 
+/*
+ * Sessions the client closed over polling with no GET waiting. A GET the
+ * client sent just before its close may still be on its way through
+ * another worker (on one connection nothing overtakes, on two workers the
+ * closing POST can arrive first): the first GET for such a session within
+ * ENGINE_CLOSED_MS gets what a waiting GET gets, a noop, not "Session ID
+ * unknown". Later ones get the 400.
+ */
+#define ENGINE_CLOSED_MAX	64
+#define ENGINE_CLOSED_MS	2000
+
+static struct {
+	char		sid[SIO_SID_LEN];
+	int		ep;
+	u_int64_t	until;
+} engine_closed[ENGINE_CLOSED_MAX];
+static size_t			engine_closed_next;
+
 static void	engine_sid_new(char *);
 static void	engine_tick(void *, u_int64_t);
 static void	session_open_packet(struct eio_session *, struct sbuf *);
@@ -419,6 +437,11 @@ engine_session_close(struct eio_session *s, const char *reason, int client)
 	if (s->has_get) {
 		pkt = client ? '6' : '1';
 		engine_poll_reply(s, 200, CT_TEXT, &pkt, 1);
+	} else if (client && s->transport == T_POLLING) {
+		i = engine_closed_next++ % ENGINE_CLOSED_MAX;
+		memcpy(engine_closed[i].sid, s->sid, SIO_SID_LEN);
+		engine_closed[i].ep = s->ep;
+		engine_closed[i].until = kore_time_ms() + ENGINE_CLOSED_MS;
 	}
 	if (s->has_ws) {
 		engine_ws_close(&s->ws);
@@ -433,6 +456,25 @@ engine_session_close(struct eio_session *s, const char *reason, int client)
 	s->qlen = s->qcap = s->qbytes = 0;
 
 	TAILQ_INSERT_TAIL(&graveyard, s, grave);
+}
+
+/* Whether a GET for unknown session sid gets the noop (see above). */
+int
+engine_closed_take(int ep, const char *sid)
+{
+	u_int64_t	now;
+	size_t		i;
+
+	now = kore_time_ms();
+	for (i = 0; i < ENGINE_CLOSED_MAX; i++) {
+		if (engine_closed[i].until < now || engine_closed[i].ep != ep ||
+		    memcmp(engine_closed[i].sid, sid, SIO_SID_LEN) != 0)
+			continue;
+		engine_closed[i].until = 0;
+		return (1);
+	}
+
+	return (0);
 }
 
 static void

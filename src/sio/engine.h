@@ -120,6 +120,7 @@ int		 engine_sid_owner(const char *);
 struct eio_session *engine_session_new(int, int);
 struct eio_session *engine_session_lookup(int, const char *);
 void		 engine_session_close(struct eio_session *, const char *, int);
+int		 engine_closed_take(int, const char *);
 void		 engine_session_packet(struct eio_session *, int,
 		    const struct eio_packet *);
 

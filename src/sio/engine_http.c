@@ -156,7 +156,10 @@ engine_http_poll(struct http_request *req, int ep, const char *sid,
 	}
 
 	if ((s = engine_session_lookup(ep, sid)) == NULL) {
-		engine_http_reply(p, 400, CT_JSON, NULL, 0);
+		if (p->kind == PREQ_GET && engine_closed_take(ep, sid))
+			engine_http_reply(p, 200, CT_TEXT, "6", 1);
+		else
+			engine_http_reply(p, 400, CT_JSON, NULL, 0);
 		return (engine_http_finish(req, p));
 	}
 

@@ -65,6 +65,12 @@ engine_msg_poll_get(u_int16_t src, const u_int8_t *data, size_t len)
 	s = engine_msg_session(data, len, &m, NULL, NULL);
 	peer = (struct eio_peer){ .worker = src, .id = m.id };
 	if (s == NULL) {
+		if (engine_closed_take(m.ep, (const char *)data + sizeof(m))) {
+			bus_send(src, SIO_MSG_POLL_REPLY, &(struct sio_msg){
+			    .id = m.id, .status = 200, .binary = CT_TEXT },
+			    NULL, 0, "6", 1);
+			return;
+		}
 		bus_send(src, SIO_MSG_POLL_REPLY,
 		    &(struct sio_msg){ .id = m.id, .status = 400 },
 		    NULL, 0, NULL, 0);

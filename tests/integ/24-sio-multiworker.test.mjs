@@ -159,6 +159,26 @@ describe("sio sessions relayed between workers (WORKERS=2)", () => {
     return got;
   }
 
+  // The protocol suite's "forcefully closes the session" sends a GET and the
+  // closing POST at once: through two workers the POST may land first. The
+  // GET then gets the noop a waiting GET gets; one more GET is refused.
+  for (const [closeOn, getOn] of [[1, 1], [1, 2], [2, 1]]) {
+    it(`a GET that comes (through worker ${getOn}) after the client's close on worker ${closeOn}: the noop, once`, async () => {
+      const sid = await handshake(1, E);
+      const closed = await on(closeOn, E, sid, "1");
+      assert.equal(closed.status, 200);
+      assert.equal(closed.text, "ok");
+      const late = await on(getOn, E, sid);
+      assert.equal(late.status, 200);
+      assert.equal(late.text, "6");
+      const again = await on(getOn, E, sid);
+      assert.equal(again.status, 400);
+      assert.deepEqual(JSON.parse(again.text), { code: 1, message: "Session ID unknown" });
+      // a POST after the close is refused at once
+      assert.equal((await on(closeOn, E, sid, "4x")).status, 400);
+    });
+  }
+
   for (const [home, other] of [[1, 2], [2, 1]]) {
     it(`raw Engine.IO on worker ${home}: polling, heartbeat, upgrade and WebSocket through worker ${other}`, async () => {
       const sid = await handshake(home, E);

@@ -6,15 +6,36 @@
  * Every message starts with a struct sio_msg; bus_send() writes that head,
  * an optional middle part and an optional payload straight into the
  * worker's message connection, without building one buffer first.
+ *
+ * Before all that goes a struct bus_tag. Kore 4.1's parent keeps a dead
+ * worker's message connection in its list of destinations (msg.c appends
+ * to conncache and never takes out), and the restarted worker's new
+ * connection can take the freed one's place: every message for that
+ * worker is then written to it twice. So each message carries its
+ * sender's boot id and a number that only grows, and a receiver drops a
+ * number it has had from that sender already.
  */
 
 #include <sys/types.h>
+#include <sys/random.h>
 
 #include <kore/kore.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "sio_internal.h"
 
+struct bus_tag {
+	u_int64_t	boot;
+	u_int64_t	seq;
+};
+
 static void	bus_recv(struct kore_msg *, const void *);
+
+static struct bus_tag	bus_self;
+static struct bus_tag	*bus_seen;	/* by sender worker id */
+static u_int16_t	bus_nseen;
 
 void
 bus_init(void)
@@ -25,6 +46,13 @@ bus_init(void)
 		if (!kore_msg_register(id, bus_recv))
 			fatal("sio: message id %u already taken", id);
 	}
+
+	if (getrandom(&bus_self.boot, sizeof(bus_self.boot), 0) !=
+	    sizeof(bus_self.boot))
+		fatal("sio: getrandom: %s", errno_s);
+	bus_self.seq = 0;
+	bus_nseen = bus_worker_count() + 1;
+	bus_seen = sbuf_xcalloc(bus_nseen, sizeof(*bus_seen));
 }
 
 u_int16_t
@@ -41,10 +69,12 @@ bus_send(u_int16_t dst, u_int8_t type, const struct sio_msg *head,
 
 	m.id = type;
 	m.dst = dst;
-	m.length = sizeof(*head) + midlen + len;
+	m.length = sizeof(bus_self) + sizeof(*head) + midlen + len;
 	m.src = worker->id;
 
+	bus_self.seq++;
 	net_send_queue(worker->msg[1], &m, sizeof(m));
+	net_send_queue(worker->msg[1], &bus_self, sizeof(bus_self));
 	net_send_queue(worker->msg[1], head, sizeof(*head));
 	if (midlen > 0)
 		net_send_queue(worker->msg[1], mid, midlen);
@@ -61,14 +91,16 @@ bus_send_others(u_int8_t type, const void *data, size_t len)
 	struct kore_msg	m;
 
 	n = bus_worker_count();
+	bus_self.seq++;
 	for (id = 1; id <= n; id++) {
 		if (id == worker->id)
 			continue;
 		m.id = type;
 		m.dst = id;
-		m.length = len;
+		m.length = sizeof(bus_self) + len;
 		m.src = worker->id;
 		net_send_queue(worker->msg[1], &m, sizeof(m));
+		net_send_queue(worker->msg[1], &bus_self, sizeof(bus_self));
 		net_send_queue(worker->msg[1], data, len);
 	}
 	net_send_flush(worker->msg[1]);
@@ -79,9 +111,20 @@ bus_recv(struct kore_msg *m, const void *data)
 {
 	const u_int8_t	*d = data;
 	size_t		len = m->length;
+	struct bus_tag	tag, *seen;
 
-	if (d == NULL)
-		fatal("sio: empty message %u from worker %u", m->id, m->src);
+	if (d == NULL || len < sizeof(tag) || m->src == 0 ||
+	    m->src >= bus_nseen)
+		fatal("sio: bad message %u from worker %u", m->id, m->src);
+
+	/* A sender that started again numbers from the start again. */
+	memcpy(&tag, d, sizeof(tag));
+	seen = &bus_seen[m->src];
+	if (seen->boot == tag.boot && tag.seq <= seen->seq)
+		return;
+	*seen = tag;
+	d += sizeof(tag);
+	len -= sizeof(tag);
 
 	switch (m->id) {
 	case SIO_MSG_POLL_GET:

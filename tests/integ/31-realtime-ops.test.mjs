@@ -2,6 +2,7 @@
 // worker that dies taking its sockets out of presence.
 
 import assert from "node:assert/strict";
+import http from "node:http";
 import { after, before, describe, test } from "node:test";
 import { startKorio, SLOW } from "./harness.mjs";
 import { connect, emitAck, got, signup, sleep, until } from "./rt-util.mjs";
@@ -98,5 +99,55 @@ describe("a worker that dies", { timeout: 90000 * SLOW }, () => {
     }
     await until(() => (got(watcher, "presence:update").at(-1) ?? []).includes(users[0].id), T, "users[0] back");
     for (const s of [...all, ...back, watcher]) s.close();
+  });
+
+  // Kore 4.1's parent keeps the dead worker's message connection in its
+  // list of destinations; the restarted worker's new one can take its
+  // place in memory, and then gets every message between workers twice.
+  test("after a restart, every socket gets each event once, in order", async () => {
+    const u = await signup(srv, "restart");
+    const open = async () => {
+      const s = await connect(srv, { token: u.token });
+      s.worker = (await emitAck(s, "debug:worker")).worker;
+      s.pid = (await emitAck(s, "debug:worker")).pid;
+      assert.deepEqual(await emitAck(s, "subscribe:todos"), { ok: true });
+      s.titles = [];
+      s.on("todo:created", (t) => s.titles.push(t.title));
+      return s;
+    };
+    const first = [];
+    for (let i = 0; i < 40 && new Set(first.map((s) => s.worker)).size < 2; i++) first.push(await open());
+    const victim = first.find((s) => s.worker === 1) ?? first[0];
+    const exits = (srv.logs().match(/exited with status/g) ?? []).length;
+    const closed = first.filter((s) => s.worker === victim.worker).map((s) => new Promise((r) => s.once("disconnect", r)));
+    process.kill(victim.pid, "SIGKILL");
+    await Promise.all(closed);
+    await until(() => (srv.logs().match(/exited with status/g) ?? []).length > exits, T, "the worker's exit");
+    await sleep(500);
+
+    const live = first.filter((s) => s.worker !== victim.worker);
+    for (let i = 0; i < 40 && !live.some((s) => s.worker === victim.worker); i++) live.push(await open());
+    assert.ok(live.some((s) => s.worker === victim.worker), "a socket on the restarted worker");
+
+    // Each POST on a new connection: Kore's workers take turns accepting,
+    // so events start on both workers.
+    const post = (title) => new Promise((resolve, reject) => {
+      const body = JSON.stringify({ title });
+      const req = http.request(`${srv.url}/todos`, {
+        method: "POST", agent: false,
+        headers: { authorization: `Bearer ${u.token}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      }, (res) => {
+        res.resume();
+        res.on("end", () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST ${res.statusCode}`))));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+    const titles = Array.from({ length: 12 }, (_, k) => `after restart ${k}`);
+    for (const t of titles) await post(t);
+    await until(() => live.every((s) => s.titles.length >= titles.length), T, "all deliveries");
+    await sleep(300);
+    for (const s of live) assert.deepEqual(s.titles, titles, `socket on worker ${s.worker}`);
+    for (const s of [...first, ...live]) s.close();
   });
 });

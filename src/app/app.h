@@ -65,7 +65,7 @@ int	http_util_date(const char *, int64_t *, int *);
  * struct rest_op for the request's method (rest_dispatch() with a struct
  * rest_route) and hands it to rest_run(), which answers OPTIONS
  * preflights, enforces the body limit, checks the bearer token, parses
- * the list query, then runs op->work on a task thread with a struct
+ * the list query, then runs op->work on a pool thread with a struct
  * rest_call. The work loads the caller (401 when gone), decides the
  * response (status and body) and the post-write hook; rest_run() sends
  * the response and calls the hook on the worker.
@@ -110,7 +110,7 @@ struct rest_op {
 	int			 flags;
 	const struct rest_model	*model;
 	const char		*allow;		/* the Allow header on 405 */
-	/* Task thread; NULL answers 405 (after the auth check). */
+	/* Pool thread; NULL answers 405 (after the auth check). */
 	void			(*work)(struct rest_call *);
 	/* Worker, after the work: may rewrite the response (tokens). */
 	void			(*done)(struct rest_call *);

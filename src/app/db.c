@@ -3,7 +3,7 @@
  * DATA_DIR/korio.db; MONGODB_URI switches to MongoDB through a libmongoc
  * pool owned by the worker. Both are opened after fork, in
  * kore_worker_configure(): neither SQLite handles nor mongoc pools survive
- * a fork. The store is never closed: a stopping worker's task threads may
+ * a fork. The store is never closed: a stopping worker's pool threads may
  * still be inside it, and the process is about to exit anyway (SQLite's WAL
  * holds every committed write; the kernel closes MongoDB's sockets).
  */

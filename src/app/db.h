@@ -1,6 +1,6 @@
 /*
  * The store, opened once per worker (after fork) from the settings in
- * korio. Store calls block: make them from task threads (job.c).
+ * korio. Store calls block: make them from pool threads (job.c).
  */
 
 #ifndef KORIO_DB_H

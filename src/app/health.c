@@ -1,6 +1,6 @@
 /*
  * GET /healthz: 200 {"status":"ok"} when the store answers a ping, 503
- * {"status":"unavailable"} when it does not. The ping runs on a task thread.
+ * {"status":"unavailable"} when it does not. The ping runs on a pool thread.
  * Like every route, it needs no token but refuses a bad one (401).
  */
 

@@ -111,7 +111,7 @@ kore_worker_configure(void)
 }
 
 /*
- * A stopping worker frees what its task threads use: wait for the work in
+ * A stopping worker frees what its pool threads use: wait for the work in
  * flight. If it does not end in time, leave at once rather than pull the
  * memory from under a running thread (every acknowledged write is durable
  * already).

@@ -9,7 +9,7 @@
  * Pure module (libcrypto only). Reentrant: no global state, so task
  * threads and worker threads may call it at once. Each call costs
  * 25000 * 16 HMAC-SHA256 blocks, about 110 ms of CPU here (Node: 100 ms):
- * call it from a task thread, never from a worker's event loop.
+ * call it from a pool thread, never from a worker's event loop.
  */
 
 #ifndef KORIO_PASSWORD_H

@@ -3,7 +3,7 @@
  *
  * Handshake: the CONNECT payload carries {"token":"Bearer <jwt>"} (the
  * prefix is optional). The token is checked with the same verifier as the
- * REST routes, then the user is looked up in the store on a task thread;
+ * REST routes, then the user is looked up in the store on a pool thread;
  * the refusals are CONNECT_ERROR "Authentication required", "Invalid
  * token" and "User not found". An accepted socket is in room user:<id>.
  *
@@ -388,7 +388,7 @@ rt_job_new(struct sio_socket *so, int kind)
 	return (j);
 }
 
-/* Task thread: the store lookups of a handshake or a join. */
+/* Pool thread: the store lookups of a handshake or a join. */
 static void
 rt_job_work(struct job *job)
 {

@@ -15,7 +15,7 @@
  *   4. The inputs are copied into the job: the body bytes, the path id
  *      (malformed ids become "" and so 404), the list query (REST_LIST)
  *      and If-Unmodified-Since. A bad list query is kept as a pending 400.
- *   5. On a task thread: the caller is loaded (401 if gone), then
+ *   5. On a pool thread: the caller is loaded (401 if gone), then
  *      op->work runs (405 when there is none). The work calls
  *      rest_input() where a 400 for bad input belongs in its order of
  *      checks (after 404 and 403), parses the body there, and decides the
@@ -290,7 +290,7 @@ rest_start(struct http_request *req, const struct rest_op *op)
 	return (KORE_RESULT_RETRY);
 }
 
-/* The body bytes, copied for the task thread (Kore keeps them in req). */
+/* The body bytes, copied for the pool thread (Kore keeps them in req). */
 static int
 rest_body_copy(struct http_request *req, struct rest_call *call)
 {
@@ -371,7 +371,7 @@ rest_auth(struct http_request *req, struct rest_call *call)
 	return (1);
 }
 
-/* Task thread: no Kore calls, only the job, the store and tokens. */
+/* Pool thread: no Kore calls, only the job, the store and tokens. */
 static void
 rest_work(struct job *j)
 {

@@ -4,7 +4,7 @@
  * The REST shape of a stored document has "id" next to "_id" and never
  * the user's "hash" or "salt" (rest_doc). The helpers below are the steps
  * that routes_todos.c, routes_projects.c and routes_auth.c share on the
- * task thread: insert a new document of the caller (ownerId, created and
+ * pool thread: insert a new document of the caller (ownerId, created and
  * updated set here, 201 with the document), update one with "updated"
  * stamped, turn a store result on the path's document into 404 or 500,
  * and set the post-write hook with its documents in the REST shape.

@@ -6,7 +6,7 @@
  * On the worker, rest_start() (rest.c) takes the path id (a malformed id
  * becomes "" and so 404) and the conflict date: X-Unmodified-Since-ISO,
  * else If-Unmodified-Since (an HTTP date, one second precision). On the
- * task thread the work calls rest_input() where a 400 belongs in its
+ * pool thread the work calls rest_input() where a 400 belongs in its
  * order of checks: it reports a pending bad list query, then parses the
  * body (an empty one is {}; a body "_updatedAt" is Terreno's third way to
  * ask for a conflict check). rest_input_body() then checks each field:

@@ -11,7 +11,7 @@
  * pending 400, which rest_input() reports after the auth, 404 and 403
  * checks.
  *
- * rest_list_run() runs on the task thread: the route's own filters plus
+ * rest_list_run() runs on the pool thread: the route's own filters plus
  * the query's, one more document than the limit to learn "more", and the
  * total count. The answer is 200 {"data","limit","more"[,"page"],"total"}.
  */

@@ -4,7 +4,7 @@
  *
  * The three token routes never look at the Authorization header, so a
  * stale token can't keep a client from logging in again. They answer
- * 200 {"data":{"token","refreshToken"[,"userId"]}}: the work (task thread)
+ * 200 {"data":{"token","refreshToken"[,"userId"]}}: the work (pool thread)
  * checks the credentials and leaves the user id and session id in the
  * call; auth_tokens() mints both tokens on the worker. Failures of login
  * and refresh are 401 {"message":...}, which @terreno/rtk shows as is.

@@ -31,7 +31,7 @@
  *   SQLite:  a handle is one connection (WAL mode, busy_timeout 5000 ms,
  *            synchronous NORMAL or FULL) with its own prepared-statement
  *            cache, taken from a per-process pool that grows to the
- *            number of handles in use at once (one per task thread).
+ *            number of handles in use at once (one per pool thread).
  *   MongoDB: a handle wraps a client popped from one mongoc client pool
  *            per process (its size bounded by maxPoolSize in the URI,
  *            default 100; store_acquire blocks while all are in use).
@@ -42,7 +42,7 @@
  * the store sets it to 5000, so a down server fails operations in 5 s,
  * not 30.
  * store_global_cleanup() must run after every handle is released (no
- * task thread may be inside the store); on MongoDB it ends with
+ * pool thread may be inside the store); on MongoDB it ends with
  * mongoc_cleanup(), after which MongoDB can't be initialized again in
  * that process.
  *

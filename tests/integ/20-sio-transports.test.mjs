@@ -4,25 +4,15 @@
 // connection and heartbeats keeping it up.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe } from "node:test";
 import {
-  WORKER_COUNTS, SLOW, sleep, startFixture, client, closeAll, connected, once, recorder, ack,
-  retryOnStall,
+  WORKER_COUNTS, SLOW, sleep, fixtureSuite, client, connected, once, recorder, ack,
 } from "./sio-util.mjs";
 
 for (const workers of WORKER_COUNTS) {
   describe(`sio transports (WORKERS=${workers})`, () => {
     let srv;
-    const sockets = [];
-    const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
-    before(async () => {
-      srv = await startFixture(workers);
-    });
-    afterEach(() => closeAll(sockets));
-    after(async () => {
-      closeAll(sockets);
-      await srv?.stop();
-    });
+    const { sockets, it } = fixtureSuite(workers, {}, (s) => { srv = s; });
 
     it("default transports: polling first, then upgraded to websocket; messages before, during and after", async () => {
       const s = client(srv.url, {}, sockets);

@@ -9,9 +9,9 @@
 // socket.io-client takes as its `agent` option).
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import {
-  WORKER_COUNTS, SLOW, sleep, startFixture, client, closeAll, connected, once, recorder, ack,
+  WORKER_COUNTS, SLOW, sleep, startFixture, fixtureSuite, client, connected, once, recorder, ack,
   decodePayload, owner, bigFrameReaches, pinned, releasePinned, dropPinned, pinnedWs, PinningAgent,
   retryOnStall,
 } from "./sio-util.mjs";
@@ -82,16 +82,7 @@ async function crowd(srv, sockets, { clients, count, opts }) {
 for (const workers of WORKER_COUNTS) {
   describe(`sio with many clients at once (WORKERS=${workers})`, () => {
     let srv;
-    const sockets = [];
-  const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
-    before(async () => {
-      srv = await startFixture(workers, { env: { WEBSOCKETS_DEBUG: "1" } });
-    });
-    afterEach(() => closeAll(sockets));
-    after(async () => {
-      closeAll(sockets);
-      await srv?.stop();
-    });
+    const { sockets, it } = fixtureSuite(workers, { env: { WEBSOCKETS_DEBUG: "1" } }, (s) => { srv = s; });
 
     // How the sessions spread over the workers (Kore decides; the relay
     // tests below force cross-worker traffic whatever happens here).
@@ -121,17 +112,8 @@ for (const workers of WORKER_COUNTS) {
 
 describe("sio sessions relayed between workers (WORKERS=2)", () => {
   let srv;
-  const sockets = [];
-  const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
-  before(async () => {
-    srv = await startFixture(2);
-  });
-  afterEach(() => closeAll(sockets));
-  after(async () => {
-    closeAll(sockets);
-    dropPinned(srv.port);
-    await srv?.stop();
-  });
+  after(() => dropPinned(srv.port));
+  const { sockets, it } = fixtureSuite(2, {}, (s) => { srv = s; });
 
   // One request on a connection accepted by worker w.
   async function on(w, path, sid, body) {

@@ -4,11 +4,11 @@
 // after pingInterval + pingTimeout), the connect timeout.
 
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe } from "node:test";
 import {
-  WORKER_COUNTS, SLOW, sleep, startFixture, client, closeAll, connected, once,
+  WORKER_COUNTS, SLOW, sleep, fixtureSuite, client, connected, once,
   pollOpen, pollGet, pollPost, rawHttp, wsOpen, owner, workerPid, bigFrameReaches,
-  retryOnStall, bystanderOf,
+  bystanderOf,
 } from "./sio-util.mjs";
 
 const E = "/engine.io/";
@@ -17,16 +17,7 @@ const MAX = 1000000;
 for (const workers of WORKER_COUNTS) {
   describe(`sio limits and misbehaving clients (WORKERS=${workers})`, () => {
     let srv;
-    const sockets = [];
-    const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
-    before(async () => {
-      srv = await startFixture(workers, { env: { WEBSOCKETS_DEBUG: "1" } });
-    });
-    afterEach(() => closeAll(sockets));
-    after(async () => {
-      closeAll(sockets);
-      await srv?.stop();
-    });
+    const { sockets, it } = fixtureSuite(workers, { env: { WEBSOCKETS_DEBUG: "1" } }, (s) => { srv = s; });
 
     // A socket.io-client connection that must keep working through it all.
     const { start: newBystander, works: bystanderWorks } = bystanderOf(() => srv.url, sockets);
@@ -211,16 +202,7 @@ for (const workers of WORKER_COUNTS) {
 for (const workers of WORKER_COUNTS) {
   describe(`maxPayload on WebSocket frames (WORKERS=${workers})`, () => {
     let srv;
-    const sockets = [];
-    const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
-    before(async () => {
-      srv = await startFixture(workers);
-    });
-    afterEach(() => closeAll(sockets));
-    after(async () => {
-      closeAll(sockets);
-      await srv?.stop();
-    });
+    const { sockets, it } = fixtureSuite(workers, {}, (s) => { srv = s; });
     let bigOk = true;
     it("a client WebSocket frame over 64 KiB reaches the plugin (Kore's 64-bit frame length)", async () => {
       const r = await bigFrameReaches(srv);

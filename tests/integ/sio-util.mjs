@@ -8,6 +8,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { after, afterEach, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
@@ -52,6 +53,26 @@ export async function retryOnStall(fn, cleanup = () => {}, tries = 3) {
 
 export const startFixture = (workers, opts = {}) =>
   startServer({ ...opts, bin: FIXTURE_BIN, workers });
+
+// The hooks of a describe() around one fixture: started before its tests
+// (onStart gets it), the suite's client sockets closed after each test and
+// at the end, then the fixture stopped. Returns those sockets and `it`, a
+// test retried when the machine stalls.
+export function fixtureSuite(workers, opts, onStart) {
+  let srv;
+  const sockets = [];
+  before(async () => {
+    srv = await startFixture(workers, opts);
+    onStart(srv);
+  });
+  afterEach(() => closeAll(sockets));
+  after(async () => {
+    closeAll(sockets);
+    await srv?.stop();
+  });
+  const it = (name, fn) => test(name, (t) => retryOnStall(() => fn(t), () => closeAll(sockets)));
+  return { sockets, it };
+}
 
 // A socket.io-client socket on its own Manager, without reconnection unless
 // the caller turns it on. `sockets` collects them for closeAll().

@@ -12,7 +12,7 @@
 
 CC		?= cc
 KORE_SOURCE	?= /usr/share/kore
-KORE_FLAVOR	?= TASKS=1
+KORE_FLAVOR	?=
 NODE		?= node
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE	?= 10
@@ -44,8 +44,9 @@ endif
 B		:= build/$(VARIANT)
 KOREOBJ		:= $(abspath $(B)/kore)
 
-APP_SRCS	:= $(wildcard src/app/*.c)
-SIO_SRCS	:= $(wildcard src/sio/*.c)
+APP_SRCS	:= $(wildcard src/app/*.c src/app/*/*.c)
+SIO_SRCS	:= $(wildcard src/sio/*.c src/sio/*/*.c)
+SRC_HDRS	:= $(wildcard src/sio/*.h src/sio/*/*.h src/app/*.h src/app/*/*.h)
 FIX_SRCS	:= $(wildcard tests/fixture/*.c)
 ASSETS		:= $(filter-out %~,$(wildcard assets/*.*))
 
@@ -82,7 +83,7 @@ mime_conf	:= text/plain
 asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
 
 .PHONY: all run test asan fuzz fuzz-smoke unit unit-mongo integ deps npm-deps \
-	clean kodev-check
+	clean kodev-check check-layers
 
 all: $(KORIO) $(FIXTURE)
 
@@ -95,7 +96,7 @@ $(KOREOBJ)/ldflags:
 
 # ---- objects ---------------------------------------------------------------
 
-$(B)/obj/%.o: %.c $(KOREOBJ)/ldflags $(wildcard src/sio/*.h src/app/*.h)
+$(B)/obj/%.o: %.c $(KOREOBJ)/ldflags $(SRC_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SB_CFLAGS) -c $< -o $@
 
@@ -173,7 +174,7 @@ UNIT_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app -Itests/uni
 UNIT_BIN	= $(B)/unit
 
 define unit_rule
-$(UNIT_BIN)/$(1): $$($(1)_SRCS) $(wildcard src/sio/*.h src/app/*.h tests/unit/*.h)
+$(UNIT_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(UNIT_CFLAGS) $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
 	    -o $$@ $$($(1)_SRCS) \
@@ -204,7 +205,7 @@ FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_BIN	:= build/fuzz
 
 define fuzz_rule
-$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $(wildcard src/sio/*.h)
+$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(shell pkg-config --cflags jansson) \
 	    -o $$@ $$($(1)_SRCS) $$(shell pkg-config --libs jansson)
@@ -225,6 +226,7 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE)
 
 test: deps
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory npm-deps
 	@$(MAKE) --no-print-directory all unit unit-mongo
 	@$(MAKE) --no-print-directory integ
@@ -234,11 +236,18 @@ test: deps
 	@$(MAKE) --no-print-directory kodev-check
 	@echo "make test: all suites passed"
 
-# kodev builds the same tree when the checkout is named korio.
+# The layering rules of src/ (conf/check-layers.sh says which).
+check-layers:
+	@conf/check-layers.sh
+
+# kodev builds the same tree when the checkout is named korio: a copy of
+# what kodev reads (the sources, assets and conf/), from a clone or from a
+# plain copy of the tree alike.
 KODEV_DIR	?= build/kodev/korio
+KODEV_TREE	:= src assets conf kore.conf
 kodev-check:
 	rm -rf $(KODEV_DIR) && mkdir -p $(KODEV_DIR)
-	git ls-files -z | xargs -0 cp -P --parents -t $(KODEV_DIR)
+	cp -RP $(KODEV_TREE) $(KODEV_DIR)/
 	cd $(KODEV_DIR) && { kodev build > kodev.log 2>&1 || \
 	    { cat kodev.log; exit 1; }; }
 	@echo "kodev build: ok ($(KODEV_DIR)/korio)"

@@ -4,13 +4,13 @@
 # in fuzz/corpus/<target>/. Keep it a flat list.
 
 FUZZ_TARGETS += fuzz_eio_packet
-fuzz_eio_packet_SRCS = fuzz/fuzz_eio_packet.c src/sio/eio.c src/sio/sbuf.c
+fuzz_eio_packet_SRCS = fuzz/fuzz_eio_packet.c src/sio/codec/eio.c src/sio/codec/sbuf.c
 
 FUZZ_TARGETS += fuzz_eio_payload
-fuzz_eio_payload_SRCS = fuzz/fuzz_eio_payload.c src/sio/eio.c src/sio/sbuf.c
+fuzz_eio_payload_SRCS = fuzz/fuzz_eio_payload.c src/sio/codec/eio.c src/sio/codec/sbuf.c
 
 FUZZ_TARGETS += fuzz_sio_packet
-fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/sio_packet.c src/sio/sio_json.c src/sio/sbuf.c
+fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
 
 FUZZ_TARGETS += fuzz_sio_binary
-fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/sio_packet.c src/sio/sio_json.c src/sio/sbuf.c
+fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eio.h"
+#include "codec/eio.h"
 
 #define FUZZ_CHECK(x)	do { if (!(x)) abort(); } while (0)
 

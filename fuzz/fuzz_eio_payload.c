@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eio.h"
+#include "codec/eio.h"
 
 #define FUZZ_CHECK(x)	do { if (!(x)) abort(); } while (0)
 

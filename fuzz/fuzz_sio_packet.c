@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_packet.h"
+#include "codec/sio_packet.h"
 
 #define FUZZ_CHECK(x)	do { if (!(x)) abort(); } while (0)
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "token.h"
+#include "auth/token.h"
 
 #define SECRET_BYTES		32
 #define SECRET_MIN_LEN		16

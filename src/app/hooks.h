@@ -1,13 +1,27 @@
 /*
- * Post-write hooks: the one place where the REST half tells the realtime
- * half that a document changed. Each hook runs on the worker's event loop
- * after the write is durable (the store call returned STORE_OK in a pool
- * thread), never on error. Documents are in the REST shape (with "id");
- * they are borrowed: a hook that keeps one takes its own reference.
+ * Post-write hooks: the one seam between the REST side (http/) and the
+ * realtime side (realtime/). The REST side calls them, the realtime side
+ * (realtime/hooks.c) implements them; neither includes the other's
+ * headers.
  *
- * Between hooks_defer_begin() and hooks_defer_end() the events go to the
- * other workers at once and to this worker's sockets at the end: the REST
- * layer sends its answer in between (see rest_finish()).
+ * What exists. One event per write that others may see:
+ *   HOOK_TODO_CREATED	doc: the todo, aux: its project (NULL if none)
+ *   HOOK_TODO_UPDATED	doc: the todo after, aux: its project
+ *   HOOK_TODO_DELETED	doc: the todo as it was, aux: its project
+ *   HOOK_PROJECT_UPDATED	doc: the project after, aux: before
+ *   HOOK_PROJECT_DELETED	doc: the project as it was, aux: NULL
+ * Documents are in the REST shape (with "id", as the REST answer has
+ * them); hooks_run() borrows them: a hook that keeps one takes its own
+ * reference.
+ *
+ * When they run. On the worker's event loop, after the write is durable
+ * (the store call returned STORE_OK on a pool thread), never on error;
+ * once per write, after its answer was queued, or when the request is
+ * freed if the client went away first (the write still counts). Between
+ * hooks_defer_begin() and hooks_defer_end() the events go to the other
+ * workers at once and to this worker's sockets at the end: the REST side
+ * sends its answer in between, so that the client's next write, on
+ * whichever worker, can't overtake them.
  */
 
 #ifndef KORIO_HOOKS_H
@@ -15,13 +29,25 @@
 
 #include <jansson.h>
 
-/* realtime.c */
+enum hook_kind {
+	HOOK_NONE = 0,
+	HOOK_TODO_CREATED,
+	HOOK_TODO_UPDATED,
+	HOOK_TODO_DELETED,
+	HOOK_PROJECT_UPDATED,
+	HOOK_PROJECT_DELETED
+};
+
+/* One write's event, as the REST side records it for later. */
+struct hook_event {
+	enum hook_kind	 kind;
+	json_t		*doc;
+	json_t		*aux;
+};
+
+/* realtime/hooks.c */
 void	hooks_defer_begin(void);
 void	hooks_defer_end(void);
-void	hooks_todo_created(const json_t *todo, const json_t *project);
-void	hooks_todo_updated(const json_t *todo, const json_t *project);
-void	hooks_todo_deleted(const json_t *todo, const json_t *project);
-void	hooks_project_updated(const json_t *project, const json_t *before);
-void	hooks_project_deleted(const json_t *project);
+void	hooks_run(const struct hook_event *);
 
-#endif
+#endif /* !KORIO_HOOKS_H */

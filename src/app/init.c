@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "db.h"
+#include "store/db.h"
 #include "job.h"
-#include "realtime.h"
+#include "realtime/realtime.h"
 #include "sio.h"
 
 extern u_int8_t		worker_count;

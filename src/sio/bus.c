@@ -3,9 +3,13 @@
  * worker talks to the parent over a socketpair; the parent relays). Messages
  * from one worker reach another in the order they were sent.
  *
- * Every message starts with a struct sio_msg; bus_send() writes that head,
- * an optional middle part and an optional payload straight into the
- * worker's message connection, without building one buffer first.
+ * A handler table: each layer registers the ids it handles
+ * (bus_register(); the engine its relays, the server its numbered
+ * broadcasts, the application its own ids through sio_bus_register()),
+ * and bus_recv() is the duplicate check below plus a lookup. bus_send()
+ * writes a head, an optional middle part and an optional payload straight
+ * into the worker's message connection, without building one buffer
+ * first.
  *
  * Before all that goes a struct bus_tag. Kore 4.1's parent keeps a dead
  * worker's message connection in its list of destinations (msg.c appends
@@ -24,15 +28,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_internal.h"
+#include "bus.h"
+#include "codec/sbuf.h"
 
 struct bus_tag {
 	u_int64_t	boot;
 	u_int64_t	seq;
 };
 
+_Static_assert(SIO_BUS_ALL == KORE_MSG_WORKER_ALL, "SIO_BUS_ALL");
+
 static void	bus_recv(struct kore_msg *, const void *);
 
+static sio_bus_fn	bus_handlers[256];
 static struct bus_tag	bus_self;
 static struct bus_tag	*bus_seen;	/* by sender worker id */
 static u_int16_t	bus_nseen;
@@ -40,19 +48,38 @@ static u_int16_t	bus_nseen;
 void
 bus_init(void)
 {
-	u_int8_t	id;
-
-	for (id = SIO_MSG_BASE; id < SIO_MSG_BASE + SIO_MSG_COUNT; id++) {
-		if (!kore_msg_register(id, bus_recv))
-			fatal("sio: message id %u already taken", id);
-	}
-
 	if (getrandom(&bus_self.boot, sizeof(bus_self.boot), 0) !=
 	    sizeof(bus_self.boot))
 		fatal("sio: getrandom: %s", errno_s);
 	bus_self.seq = 0;
 	bus_nseen = bus_worker_count() + 1;
 	bus_seen = sbuf_xcalloc(bus_nseen, sizeof(*bus_seen));
+}
+
+/* fn handles message id from now on, in this worker. */
+void
+bus_register(u_int8_t id, sio_bus_fn fn)
+{
+	if (id < SIO_MSG_BASE || bus_handlers[id] != NULL ||
+	    !kore_msg_register(id, bus_recv))
+		fatal("sio: message id %u already taken", id);
+	bus_handlers[id] = fn;
+}
+
+/* For the application (sio.h): its ids only. */
+void
+sio_bus_register(u_int8_t id, sio_bus_fn fn)
+{
+	if (id < SIO_MSG_APP_FIRST)
+		fatal("sio_bus_register: id %u is the plugin's", id);
+	bus_register(id, fn);
+}
+
+/* To one worker, or to every worker (this one too) with SIO_BUS_ALL. */
+void
+sio_bus_send(u_int16_t dst, u_int8_t id, const void *data, size_t len)
+{
+	bus_send(dst, id, data, len, NULL, 0, NULL, 0);
 }
 
 u_int16_t
@@ -62,20 +89,21 @@ bus_worker_count(void)
 }
 
 void
-bus_send(u_int16_t dst, u_int8_t type, const struct sio_msg *head,
+bus_send(u_int16_t dst, u_int8_t type, const void *head, size_t headlen,
     const void *mid, size_t midlen, const void *payload, size_t len)
 {
 	struct kore_msg		m;
 
 	m.id = type;
 	m.dst = dst;
-	m.length = sizeof(bus_self) + sizeof(*head) + midlen + len;
+	m.length = sizeof(bus_self) + headlen + midlen + len;
 	m.src = worker->id;
 
 	bus_self.seq++;
 	net_send_queue(worker->msg[1], &m, sizeof(m));
 	net_send_queue(worker->msg[1], &bus_self, sizeof(bus_self));
-	net_send_queue(worker->msg[1], head, sizeof(*head));
+	if (headlen > 0)
+		net_send_queue(worker->msg[1], head, headlen);
 	if (midlen > 0)
 		net_send_queue(worker->msg[1], mid, midlen);
 	if (len > 0)
@@ -126,42 +154,6 @@ bus_recv(struct kore_msg *m, const void *data)
 	d += sizeof(tag);
 	len -= sizeof(tag);
 
-	switch (m->id) {
-	case SIO_MSG_POLL_GET:
-		engine_msg_poll_get(m->src, d, len);
-		break;
-	case SIO_MSG_POLL_POST:
-		engine_msg_poll_post(m->src, d, len);
-		break;
-	case SIO_MSG_POLL_REPLY:
-		engine_msg_poll_reply(d, len);
-		break;
-	case SIO_MSG_POLL_CANCEL:
-		engine_msg_poll_cancel(m->src, d, len);
-		break;
-	case SIO_MSG_WS_ATTACH:
-		engine_msg_ws_attach(m->src, d, len);
-		break;
-	case SIO_MSG_WS_ATTACH_REPLY:
-		engine_msg_ws_attach_reply(d, len);
-		break;
-	case SIO_MSG_WS_IN:
-		engine_msg_ws_in(m->src, d, len);
-		break;
-	case SIO_MSG_WS_GONE:
-		engine_msg_ws_gone(m->src, d, len);
-		break;
-	case SIO_MSG_WS_OUT:
-		engine_msg_ws_out(d, len);
-		break;
-	case SIO_MSG_WS_CLOSE:
-		engine_msg_ws_close(d, len);
-		break;
-	case SIO_MSG_BROADCAST:
-	case SIO_MSG_SOCKETS_LEAVE:
-		server_order_recv((u_int8_t)m->id, d, len);
-		break;
-	default:
-		break;
-	}
+	if (bus_handlers[m->id] != NULL)
+		bus_handlers[m->id](m->src, d, len);
 }

@@ -7,7 +7,8 @@
  * Engine.IO path to eio_http in its kore.conf, declares namespaces with
  * sio_nsp_create(), and registers handlers. Everything here runs on the
  * worker that owns the Engine.IO session, whatever worker the HTTP or
- * WebSocket connections of that session landed on: see engine.c.
+ * WebSocket connections of that session landed on: see engine/engine.c.
+ * sio.c says how the plugin's layers fit together.
  *
  * Prototypes are grouped by the file that defines them.
  */
@@ -29,8 +30,10 @@ struct sio_nsp;
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
 #define SIO_MSG_COUNT		12
-/* Applications may use ids from here up to 255. */
+/* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
+/* sio_bus_send() to every worker, the sending one included. */
+#define SIO_BUS_ALL		1001	/* KORE_MSG_WORKER_ALL */
 
 struct sio_config {
 	const char	*path;			/* "/socket.io/" */
@@ -53,6 +56,15 @@ struct eio_handlers {
 	void	(*close)(struct eio_session *, const char *);
 };
 
+/* One binary attachment: len bytes at data. */
+#ifndef SIO_ATTACHMENT_DEFINED
+#define SIO_ATTACHMENT_DEFINED
+struct sio_attachment {
+	uint8_t		*data;
+	size_t		 len;
+};
+#endif
+
 /*
  * The data a handler sees for one EVENT (or ACK) from a client. args is the
  * JSON array of arguments after the event name; binary arguments are
@@ -67,17 +79,24 @@ struct sio_event {
 	int64_t				ack_id;
 };
 
-struct sio_attachment;
-
 typedef void	(*sio_connect_fn)(struct sio_socket *, json_t *);
 typedef void	(*sio_socket_fn)(struct sio_socket *);
 typedef void	(*sio_event_fn)(struct sio_socket *, const struct sio_event *);
 typedef void	(*sio_disconnect_fn)(struct sio_socket *, const char *);
 typedef void	(*sio_ack_fn)(struct sio_socket *, json_t *, void *);
+/* A bus message from worker src (sio_bus_register()). */
+typedef void	(*sio_bus_fn)(uint16_t, const uint8_t *, size_t);
 
-/* engine.c, engine_http.c (eio_http) */
+/* sio.c */
+void		 sio_parent_init(void);
 void		 sio_init(const struct sio_config *);
 void		 sio_config_defaults(struct sio_config *);
+
+/* bus.c: messages between the workers, duplicates dropped */
+void		 sio_bus_register(uint8_t, sio_bus_fn);
+void		 sio_bus_send(uint16_t, uint8_t, const void *, size_t);
+
+/* engine/engine.c, engine/engine_http.c (eio_http) */
 int		 eio_http(struct http_request *);
 void		 eio_endpoint_create(const char *, const struct eio_handlers *);
 void		 eio_send(struct eio_session *, const void *, size_t, int);
@@ -88,7 +107,7 @@ void		 eio_session_set_udata(struct eio_session *, void *);
 uint16_t	 eio_worker_id(void);
 size_t		 eio_session_count(void);
 
-/* server.c, server_socket.c, server_emit.c */
+/* server/server.c, server/server_socket.c, server/server_emit.c */
 struct sio_nsp	*sio_nsp_create(const char *);
 struct sio_nsp	*sio_nsp_lookup(const char *);
 void		 sio_nsp_on_connect(struct sio_nsp *, sio_connect_fn);
@@ -127,12 +146,13 @@ void		 sio_broadcast_local(struct sio_nsp *, const char *const *,
 		    size_t, const char *, json_t *);
 void		 sio_sockets_leave(struct sio_nsp *, const char *, const char *);
 
-/* server_order.c */
-void		 sio_parent_init(void);
-void		 sio_defer_begin(void);
-void		 sio_defer_end(void);
+/* server/server.c */
 size_t		 sio_nsp_local_count(struct sio_nsp *);
 void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
 		    void *), void *);
+
+/* server/server_order.c */
+void		 sio_defer_begin(void);
+void		 sio_defer_end(void);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eio.h"
+#include "codec/eio.h"
 #include "test_help.h"
 
 #define U8(s)	((const uint8_t *)(s))

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "password.h"
+#include "auth/password.h"
 #include "test_help.h"
 
 #define KAT_SALT							\

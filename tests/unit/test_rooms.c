@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rooms.h"
+#include "codec/rooms.h"
 #include "test_help.h"
 
 #define NMEMBERS	10000

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "codec/sbuf.h"
 #include "test_help.h"
 
 static int	test_sbuf_basic(void);

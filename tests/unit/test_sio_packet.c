@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_packet.h"
+#include "codec/sio_packet.h"
 #include "test_help.h"
 
 #define U8(s)	((const uint8_t *)(s))

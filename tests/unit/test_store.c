@@ -34,7 +34,7 @@
 #include <mongoc/mongoc.h>
 #pragma GCC diagnostic pop
 
-#include "../../src/app/store.h"
+#include "store/store.h"
 #include "test_help.h"
 
 #define RACE_THREADS	4

@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "token.h"
+#include "auth/token.h"
 #include "test_help.h"
 
 /* TEST_ASSERT on a result code, printing both codes on failure. */

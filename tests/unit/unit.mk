@@ -3,26 +3,25 @@
 # list: one UNIT_TESTS line and one <name>_SRCS line per test.
 
 UNIT_TESTS += test_sbuf
-test_sbuf_SRCS = tests/unit/test_sbuf.c src/sio/sbuf.c
+test_sbuf_SRCS = tests/unit/test_sbuf.c src/sio/codec/sbuf.c
 
 UNIT_TESTS += test_eio
-test_eio_SRCS = tests/unit/test_eio.c src/sio/eio.c src/sio/sbuf.c
+test_eio_SRCS = tests/unit/test_eio.c src/sio/codec/eio.c src/sio/codec/sbuf.c
 
 UNIT_TESTS += test_sio_packet
-test_sio_packet_SRCS = tests/unit/test_sio_packet.c src/sio/sio_packet.c src/sio/sio_json.c src/sio/sbuf.c
+test_sio_packet_SRCS = tests/unit/test_sio_packet.c src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
 
 UNIT_TESTS += test_rooms
-test_rooms_SRCS = tests/unit/test_rooms.c src/sio/rooms.c src/sio/sbuf.c
+test_rooms_SRCS = tests/unit/test_rooms.c src/sio/codec/rooms.c src/sio/codec/sbuf.c
 
 UNIT_TESTS += test_token
-test_token_SRCS = tests/unit/test_token.c src/app/token.c
+test_token_SRCS = tests/unit/test_token.c $(wildcard src/app/auth/token*.c)
 test_token_LIBS = libjwt jansson libcrypto
 
 UNIT_TESTS += test_password
-test_password_SRCS = tests/unit/test_password.c src/app/password.c
+test_password_SRCS = tests/unit/test_password.c src/app/auth/password.c
 test_password_LIBS = libcrypto
 
 UNIT_TESTS += test_store
-test_store_SRCS = tests/unit/test_store.c src/app/store.c src/app/store_sqlite.c \
-    src/app/store_sqlite_write.c src/app/store_mongo.c
+test_store_SRCS = tests/unit/test_store.c $(wildcard src/app/store/store*.c)
 test_store_LIBS = sqlite3 libmongoc-1.0 jansson

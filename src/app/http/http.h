@@ -1,0 +1,206 @@
+/*
+ * http/http.h: korio's HTTP side, what its files share: the reply helpers
+ * (http_util.c), the REST layer (rest.c, rest_reply.c, rest_input.c,
+ * rest_list.c, rest_doc.c) and the route handlers Kore calls
+ * (routes_*.c, health.c). It reaches the store through store/store.h
+ * only, and the realtime side through hooks.h only.
+ */
+
+#ifndef KORIO_HTTP_H
+#define KORIO_HTTP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hooks.h"
+#include "store/store.h"
+
+struct http_request;
+
+/* health.c */
+int	page_healthz(struct http_request *);
+
+/* http_util.c */
+void	http_util_json(struct http_request *, int, const char *);
+void	http_util_cors(struct http_request *);
+void	http_util_json_t(struct http_request *, int, json_t *);
+void	http_util_empty(struct http_request *, int);
+void	http_util_preflight(struct http_request *);
+int	http_util_pct_decode(const char *, size_t, char *, size_t);
+int	http_util_date(const char *, int64_t *, int *);
+
+/*
+ * The REST layer (rest.c, rest_input.c, rest_list.c, rest_doc.c): what
+ * every /auth, /todos and /projects handler shares. A handler picks a
+ * struct rest_op for the request's method (rest_dispatch() with a struct
+ * rest_route) and hands it to rest_run(), which answers OPTIONS
+ * preflights, enforces the body limit, checks the bearer token, parses
+ * the list query, then runs op->work on a pool thread with a struct
+ * rest_call. The work loads the caller (401 when gone), decides the
+ * response (status and body) and the post-write hook; rest_run() sends
+ * the response and calls the hook on the worker.
+ */
+
+/* Field types and flags of a model's schema. */
+enum rest_type {
+	REST_T_STRING = 0,
+	REST_T_BOOL,
+	REST_T_OID,
+	REST_T_OID_ARRAY
+};
+
+#define REST_F_REQUIRED		0x01	/* required on create */
+#define REST_F_QUERY		0x02	/* usable as a list filter */
+#define REST_F_SORT		0x04	/* usable as a sort key */
+#define REST_F_NULL		0x08	/* null removes the field */
+#define REST_F_SERVER		0x10	/* set by the server (ownerId) */
+
+struct rest_field {
+	const char		*name;
+	enum rest_type		 type;
+	int			 flags;
+	size_t			 min;	/* string length in UTF-16 units */
+	size_t			 max;
+};
+
+struct rest_model {
+	const char		*name;		/* "Todo": for messages */
+	enum store_coll		 coll;
+	const struct rest_field	*fields;	/* ends with a NULL name */
+};
+
+/* rest_op flags. */
+#define REST_AUTH		0x01	/* needs a signed-in caller */
+#define REST_BODY		0x02	/* reads a JSON object body */
+#define REST_LIST		0x04	/* parses the list query */
+
+struct rest_call;
+
+struct rest_op {
+	int			 flags;
+	const struct rest_model	*model;
+	const char		*allow;		/* the Allow header on 405 */
+	/* Pool thread; NULL answers 405 (after the auth check). */
+	void			(*work)(struct rest_call *);
+	/* Worker, after the work: may rewrite the response (tokens). */
+	void			(*done)(struct rest_call *);
+};
+
+/* A route's ops by method (rest_dispatch); NULL: the route has none. */
+struct rest_route {
+	const struct rest_op	*get;		/* GET and HEAD */
+	const struct rest_op	*post;
+	const struct rest_op	*patch;
+	const struct rest_op	*delete;
+	const struct rest_op	*other;		/* any other method: a 405 op */
+};
+
+#define REST_PAGE_MAX		24
+#define REST_DEFAULT_LIMIT	100
+#define REST_MAX_LIMIT		500
+#define REST_DETAIL_MAX		256	/* error title and detail bytes */
+
+/* A parsed list query (REST_LIST). */
+struct rest_list {
+	size_t			 limit;
+	size_t			 skip;
+	char			 page[REST_PAGE_MAX];	/* "" when not sent */
+	char			 sort[STORE_FIELD_MAX + 1];	/* "" */
+	int			 desc;
+	json_t			*filters;	/* field -> typed value */
+};
+
+struct rest_call {
+	/*
+	 * Set on the worker before the work runs; read-only there, except
+	 * uid and sid, which the token routes (no REST_AUTH) fill in for
+	 * op->done to mint tokens from.
+	 */
+	const struct rest_op	*op;
+	int			 method;
+	char			 uid[STORE_OID_LEN + 1];	/* the caller */
+	char			 sid[64];			/* its session */
+	char			 id[STORE_OID_LEN + 1];	/* "" if malformed */
+	char			*raw;		/* body bytes, NUL-terminated */
+	size_t			 rawlen;
+	struct rest_list	 list;
+	json_t			*in_error;	/* a 400 found while parsing */
+	int64_t			 since;		/* -1: no conflict check */
+	int			 since_sec;	/* since has 1 s precision */
+	const char		*secret;	/* refresh token secret */
+
+	/* Set by the work. */
+	struct store_conn	*sc;		/* rest.c: held during work */
+	json_t			*body;		/* parsed body object */
+	json_t			*user;		/* the caller, as stored */
+	int			 status;
+	json_t			*out;		/* response body, NULL: none */
+	struct hook_event	 hook;		/* run after the answer */
+	char			 log[160];	/* logged on the worker */
+};
+
+/* rest.c */
+int		 rest_run(struct http_request *, const struct rest_op *);
+int		 rest_dispatch(struct http_request *,
+		    const struct rest_route *);
+int		 rest_error(struct rest_call *, int, const char *,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+int		 rest_message(struct rest_call *, int, const char *);
+int		 rest_store_error(struct rest_call *, enum store_result,
+		    const char *);
+int		 rest_not_found(struct rest_call *, const struct rest_model *);
+int		 rest_forbidden(struct rest_call *, const struct rest_model *);
+void		 rest_reply(struct rest_call *, int, json_t *);
+int		 rest_is_admin(const json_t *);
+int		 rest_is_member(const json_t *, const char *);
+const char	*rest_str(const json_t *, const char *);
+json_t		*rest_error_body(int, const char *, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
+/* rest_input.c */
+int		 rest_input(struct rest_call *);
+int		 rest_input_body(struct rest_call *, const struct rest_model *,
+		    int, const char *, json_t **);
+int		 rest_input_conflict(struct rest_call *, json_t *);
+void		 rest_input_since(struct http_request *, struct rest_call *);
+void		 rest_input_path_id(const char *, char [STORE_OID_LEN + 1]);
+const struct rest_field	*rest_input_field(const struct rest_model *,
+			    const char *);
+json_t		*rest_input_oid(const char *);
+void		 rest_input_oid_lower(const char *, char [STORE_OID_LEN + 1]);
+
+/* rest_list.c */
+void		 rest_list_parse(struct rest_call *, const char *);
+int		 rest_list_run(struct rest_call *, struct store_filter *,
+		    size_t);
+
+/* rest_doc.c */
+json_t		*rest_doc(json_t *);
+json_t		*rest_doc_copy(const json_t *);
+int		 rest_doc_insert(struct rest_call *, enum store_coll, json_t *,
+		    const char *);
+enum store_result	 rest_doc_update(struct rest_call *, enum store_coll,
+			    const char *, json_t *, json_t **);
+int		 rest_doc_result(struct rest_call *, enum store_result,
+		    const struct rest_model *, const char *);
+void		 rest_doc_hook(struct rest_call *, enum hook_kind, json_t *,
+		    json_t *);
+
+/* routes_auth.c */
+int	page_auth_signup(struct http_request *);
+int	page_auth_login(struct http_request *);
+int	page_auth_refresh(struct http_request *);
+int	page_auth_me(struct http_request *);
+
+/* routes_todos.c */
+int	page_todos(struct http_request *);
+int	page_todos_one(struct http_request *);
+
+/* routes_projects.c */
+int	page_projects(struct http_request *);
+int	page_projects_one(struct http_request *);
+
+#endif /* !KORIO_HTTP_H */

@@ -1,0 +1,460 @@
+/*
+ * The REST machinery shared by routes_auth.c, routes_todos.c and
+ * routes_projects.c (the contract's REST half, Terreno's modelRouter):
+ * the request's life, the caller's token, the job and the responses.
+ * The inputs are rest_input.c's, list queries rest_list.c's and the
+ * document helpers rest_doc.c's.
+ *
+ * rest_run() takes a request through these steps:
+ *   1. OPTIONS: a CORS preflight, 204, no auth.
+ *   2. A body over BODY_LIMIT: 413 (Kore itself answers 413 past
+ *      http_body_max).
+ *   3. REST_AUTH: the bearer token is verified here, on the worker (HMAC
+ *      only); none or a bad one is 401. The token routes leave REST_AUTH
+ *      off and never look at the Authorization header.
+ *   4. The inputs are copied into the job: the body bytes, the path id
+ *      (malformed ids become "" and so 404), the list query (REST_LIST)
+ *      and If-Unmodified-Since. A bad list query is kept as a pending 400.
+ *   5. On a pool thread: the caller is loaded (401 if gone), then
+ *      op->work runs (405 when there is none). The work calls
+ *      rest_input() where a 400 for bad input belongs in its order of
+ *      checks (after 404 and 403), parses the body there, and decides the
+ *      status, the response body and the post-write hook.
+ *   6. Back on the worker: op->done (token minting), the response, then
+ *      the hook, with documents in the REST shape.
+ *
+ * Error bodies are {"status":N,"title":"...","detail"?:"..."}; the token
+ * routes answer {"message":"..."} (rest_message), as Terreno does.
+ * Secrets, tokens and bodies are never logged; the raw body is wiped
+ * when the request is freed.
+ */
+
+#include <sys/types.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "http/http.h"
+#include "job.h"
+#include "auth/auth.h"
+
+struct rest_job {
+	struct job		job;
+	struct rest_call	call;
+};
+
+static int	rest_start(struct http_request *, const struct rest_op *);
+static void	rest_finish(struct http_request *, struct rest_call *);
+static int	rest_body_copy(struct http_request *, struct rest_call *);
+static int	rest_auth(struct http_request *, struct rest_call *);
+static void	rest_work(struct job *);
+static int	rest_caller(struct rest_call *);
+static void	rest_cleanup(struct job *);
+static void	rest_hooks(struct rest_call *);
+static json_t	*rest_utf8(char *);
+
+int
+rest_run(struct http_request *req, const struct rest_op *op)
+{
+	struct rest_job		*rj;
+
+	if (!http_state_exists(req)) {
+		if (req->method == HTTP_METHOD_OPTIONS) {
+			http_util_preflight(req);
+			return (KORE_RESULT_OK);
+		}
+		return (rest_start(req, op));
+	}
+
+	if ((rj = (struct rest_job *)job_request_poll(req)) == NULL)
+		return (KORE_RESULT_RETRY);
+
+	rest_finish(req, &rj->call);
+
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * The op of route rt for the request's method (GET and HEAD share one);
+ * a method the route has no op for gets rt->other, whose work is NULL
+ * (405 with its Allow header).
+ */
+int
+rest_dispatch(struct http_request *req, const struct rest_route *rt)
+{
+	const struct rest_op	*op;
+
+	switch (req->method) {
+	case HTTP_METHOD_GET:
+	case HTTP_METHOD_HEAD:
+		op = rt->get;
+		break;
+	case HTTP_METHOD_POST:
+		op = rt->post;
+		break;
+	case HTTP_METHOD_PATCH:
+		op = rt->patch;
+		break;
+	case HTTP_METHOD_DELETE:
+		op = rt->delete;
+		break;
+	default:
+		op = NULL;
+		break;
+	}
+
+	return (rest_run(req, op != NULL ? op : rt->other));
+}
+
+/* Sets the response to an error body; returns 0 for the caller to pass on. */
+int
+rest_error(struct rest_call *call, int status, const char *title,
+    const char *fmt, ...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	json_decref(call->out);
+	call->out = rest_error_body(status, title, fmt, ap);
+	call->status = status;
+	va_end(ap);
+
+	return (0);
+}
+
+/* The token routes' error shape: {"message":"..."}. */
+int
+rest_message(struct rest_call *call, int status, const char *msg)
+{
+	json_decref(call->out);
+	call->out = json_pack("{s:s}", "message", msg);
+	call->status = status;
+
+	return (0);
+}
+
+/* A store failure the client can't fix: 500, logged on the worker. */
+int
+rest_store_error(struct rest_call *call, enum store_result r,
+    const char *what)
+{
+	(void)snprintf(call->log, sizeof(call->log), "rest: %s: %s",
+	    what, store_result_str(r));
+
+	return (rest_error(call, 500, "Internal server error", NULL));
+}
+
+int
+rest_not_found(struct rest_call *call, const struct rest_model *m)
+{
+	if (call->id[0] == '\0')
+		return (rest_error(call, 404, "Document not found",
+		    "Document not found for model %s", m->name));
+
+	return (rest_error(call, 404, "Document not found",
+	    "Document %s not found for model %s", call->id, m->name));
+}
+
+int
+rest_forbidden(struct rest_call *call, const struct rest_model *m)
+{
+	const char	*verb;
+
+	switch (call->method) {
+	case HTTP_METHOD_PATCH:
+		verb = "PATCH";
+		break;
+	case HTTP_METHOD_DELETE:
+		verb = "DELETE";
+		break;
+	default:
+		verb = "GET";
+		break;
+	}
+
+	return (rest_error(call, 403, "Forbidden",
+	    "Access to %s on %s:%s denied for %s", verb, m->name, call->id,
+	    call->uid));
+}
+
+/* Sets the response {"data": data}; takes over data's reference. */
+void
+rest_reply(struct rest_call *call, int status, json_t *data)
+{
+	json_decref(call->out);
+	call->out = json_pack("{s:o}", "data", data);
+	call->status = status;
+}
+
+int
+rest_is_admin(const json_t *user)
+{
+	return (json_is_true(json_object_get(user, "admin")));
+}
+
+int
+rest_is_member(const json_t *project, const char *uid)
+{
+	size_t		 i;
+	json_t		*v;
+
+	json_array_foreach(json_object_get(project, "members"), i, v) {
+		if (json_is_string(v) && !strcmp(json_string_value(v), uid))
+			return (1);
+	}
+
+	return (0);
+}
+
+/* The string value of doc's field, or NULL. */
+const char *
+rest_str(const json_t *doc, const char *field)
+{
+	return (json_string_value(json_object_get(doc, field)));
+}
+
+/*
+ * {"status","title"[,"detail"]}. The detail may quote client input: bytes
+ * that are not valid UTF-8 become '?', so the body always serializes.
+ */
+json_t *
+rest_error_body(int status, const char *title, const char *fmt, va_list ap)
+{
+	json_t		*body;
+	char		 buf[REST_DETAIL_MAX];
+
+	(void)snprintf(buf, sizeof(buf), "%s", title);
+	body = json_pack("{s:i,s:o}", "status", status, "title",
+	    rest_utf8(buf));
+	if (body == NULL || fmt == NULL)
+		return (body);
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	json_object_set_new(body, "detail", rest_utf8(buf));
+
+	return (body);
+}
+
+/* First call: checks, then the job. */
+static int
+rest_start(struct http_request *req, const struct rest_op *op)
+{
+	struct rest_job		*rj;
+	struct rest_call	*call;
+	struct rest_call	 tmp;
+
+	/* Kore leaves content_length stale on requests without a body. */
+	if (req->http_body_length > korio.body_limit) {
+		http_util_json(req, 413,
+		    "{\"status\":413,\"title\":\"Payload Too Large\"}");
+		return (KORE_RESULT_OK);
+	}
+
+	memset(&tmp, 0, sizeof(tmp));
+	if ((op->flags & REST_AUTH) && !rest_auth(req, &tmp)) {
+		http_util_json(req, 401,
+		    "{\"status\":401,\"title\":\"Unauthorized\"}");
+		return (KORE_RESULT_OK);
+	}
+
+	rj = (struct rest_job *)job_request_new(req, sizeof(*rj), rest_work,
+	    rest_cleanup);
+	call = &rj->call;
+	memcpy(call->uid, tmp.uid, sizeof(call->uid));
+	memcpy(call->sid, tmp.sid, sizeof(call->sid));
+	call->op = op;
+	call->method = req->method;
+	call->since = -1;
+	call->secret = korio.refresh_secret;
+	call->list.limit = REST_DEFAULT_LIMIT;
+	rest_input_path_id(req->path, call->id);
+	rest_input_since(req, call);
+
+	if ((op->flags & REST_BODY) && !rest_body_copy(req, call)) {
+		http_util_json(req, 500,
+		    "{\"status\":500,\"title\":\"Internal server error\"}");
+		return (KORE_RESULT_OK);
+	}
+
+	if (op->flags & REST_LIST)
+		rest_list_parse(call, req->query_string);
+
+	job_start(&rj->job);
+
+	return (KORE_RESULT_RETRY);
+}
+
+/* The body bytes, copied for the pool thread (Kore keeps them in req). */
+static int
+rest_body_copy(struct http_request *req, struct rest_call *call)
+{
+	ssize_t		n;
+
+	if (req->http_body_length == 0)
+		return (1);
+
+	call->rawlen = req->http_body_length;
+	if ((call->raw = malloc(call->rawlen + 1)) == NULL)
+		fatal("rest_body_copy: malloc");
+
+	if ((n = http_body_read(req, call->raw, call->rawlen)) < 0 ||
+	    (size_t)n != call->rawlen)
+		return (0);
+	call->raw[call->rawlen] = '\0';
+
+	return (1);
+}
+
+/* Last call, on the worker: the response, then the hook. */
+static void
+rest_finish(struct http_request *req, struct rest_call *call)
+{
+	if (call->status == 0)
+		rest_error(call, 500, "Internal server error", NULL);
+
+	if (call->op->done != NULL && call->status == 200)
+		call->op->done(call);
+
+	if (call->log[0] != '\0')
+		kore_log(LOG_ERR, "%s", call->log);
+
+	if (call->status == 405 && call->op->allow != NULL)
+		http_response_header(req, "allow", call->op->allow);
+
+	if (call->status == 204)
+		http_util_empty(req, 204);
+	else
+		http_util_json_t(req, call->status, call->out);
+
+	/*
+	 * The hook's events reach the other workers before the answer
+	 * reaches the client, so that the client's next write, on whichever
+	 * worker, can't overtake them; this worker's own room members get
+	 * them right after the answer went out.
+	 */
+	if (call->hook.kind != HOOK_NONE && req->owner != NULL) {
+		hooks_defer_begin();
+		rest_hooks(call);
+		(void)net_send_flush(req->owner);
+		hooks_defer_end();
+	} else {
+		rest_hooks(call);
+	}
+}
+
+/*
+ * The caller's id (and session) from a valid access token. "Bearer null"
+ * and friends count as no token; both no token and a bad one fail.
+ */
+static int
+rest_auth(struct http_request *req, struct rest_call *call)
+{
+	struct token_claims	 cl;
+	const char		*hdr;
+
+	if (!http_request_header(req, "authorization", &hdr))
+		hdr = NULL;
+
+	if (auth_access(hdr, 0, &cl) != TOKEN_OK ||
+	    !store_oid_valid(cl.user_id))
+		return (0);
+
+	rest_input_oid_lower(cl.user_id, call->uid);
+	(void)snprintf(call->sid, sizeof(call->sid), "%s", cl.sid);
+
+	return (1);
+}
+
+/* Pool thread: no Kore calls, only the job, the store and tokens. */
+static void
+rest_work(struct job *j)
+{
+	struct rest_call	*call = &((struct rest_job *)j)->call;
+
+	if ((call->sc = store_acquire()) == NULL) {
+		(void)snprintf(call->log, sizeof(call->log),
+		    "rest: store unavailable");
+		rest_error(call, 500, "Internal server error", NULL);
+		return;
+	}
+
+	if (!(call->op->flags & REST_AUTH) || rest_caller(call)) {
+		if (call->op->work == NULL)
+			rest_error(call, 405, "Method not allowed", NULL);
+		else
+			call->op->work(call);
+	}
+
+	store_release(call->sc);
+	call->sc = NULL;
+}
+
+/* Loads the caller; a token for a user that is gone is 401. */
+static int
+rest_caller(struct rest_call *call)
+{
+	enum store_result	r;
+
+	r = store_get(call->sc, STORE_USERS, call->uid, &call->user);
+	if (r == STORE_NOTFOUND)
+		return (rest_error(call, 401, "Unauthorized", NULL));
+	if (r != STORE_OK)
+		return (rest_store_error(call, r, "load caller"));
+
+	return (1);
+}
+
+static void
+rest_cleanup(struct job *j)
+{
+	struct rest_call	*call = &((struct rest_job *)j)->call;
+
+	/* The client went away before the answer: the write still counts. */
+	rest_hooks(call);
+
+	if (call->raw != NULL) {
+		explicit_bzero(call->raw, call->rawlen);
+		free(call->raw);
+	}
+	json_decref(call->list.filters);
+	json_decref(call->in_error);
+	json_decref(call->body);
+	json_decref(call->user);
+	json_decref(call->out);
+	json_decref(call->hook.doc);
+	json_decref(call->hook.aux);
+}
+
+/* Worker: the post-write hook, at most once. */
+static void
+rest_hooks(struct rest_call *call)
+{
+	if (call->hook.kind == HOOK_NONE)
+		return;
+	hooks_run(&call->hook);
+	call->hook.kind = HOOK_NONE;
+}
+
+/* buf as a JSON string, bytes that are not valid UTF-8 turned to '?'. */
+static json_t *
+rest_utf8(char *buf)
+{
+	json_t		*s;
+	size_t		 i;
+
+	if ((s = json_string(buf)) != NULL)
+		return (s);
+
+	for (i = 0; buf[i] != '\0'; i++) {
+		if ((unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	}
+
+	return (json_string(buf));
+}

@@ -1,0 +1,481 @@
+/*
+ * The realtime half: Socket.IO namespace "/" on top of the plugin.
+ *
+ * Handshake: the CONNECT payload carries {"token":"Bearer <jwt>"} (the
+ * prefix is optional). The token is checked with the same verifier as the
+ * REST routes, then the user is looked up in the store on a pool thread;
+ * the refusals are CONNECT_ERROR "Authentication required", "Invalid
+ * token" and "User not found". An accepted socket is in room user:<id>.
+ *
+ * Rooms: user:<id> (every socket of a user), todos:<id> (the sockets of a
+ * user that asked for todo events: subscribe:todos), project:<id> (sockets
+ * that joined a project: join:project, members only, checked in the
+ * store).
+ *
+ * Hook emits (hooks.h, hooks.c) run on the worker that served the REST
+ * write and reach every worker through the plugin's broadcast.
+ *
+ * Client events are rate limited per socket (token bucket, RATE_LIMIT_RATE
+ * events a second, bursts of RATE_LIMIT_BURST); the excess is dropped with
+ * an "error" event {"message":"Rate limit exceeded"} at most once a second,
+ * and a socket that keeps going is disconnected.
+ */
+
+#include <sys/types.h>
+
+#include <kore/kore.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "job.h"
+#include "realtime/realtime.h"
+#include "sio.h"
+#include "store/store.h"
+#include "auth/auth.h"
+
+#define RT_ABUSE_DROPS		200
+
+#define RT_JOB_CONNECT		1
+#define RT_JOB_JOIN		2
+
+struct rt_sock {
+	char		user[STORE_OID_LEN + 1];
+	double		tokens;
+	u_int64_t	refill;
+	u_int64_t	last_notice;
+	u_int32_t	drops;
+};
+
+struct rt_job {
+	struct job		job;
+	int			kind;
+	struct sio_socket	*so;
+	char			user[STORE_OID_LEN + 1];
+	char			project[STORE_OID_LEN + 1];
+	int64_t			ack;
+	int			found;
+	int			member;
+	int			failed;
+};
+
+struct sio_nsp		*rt_nsp;
+static double		rt_rate = 20;
+static double		rt_burst = 40;
+
+static void	rt_connect(struct sio_socket *, json_t *);
+static void	rt_refuse(struct sio_socket *, const char *, const char *);
+static void	rt_disconnect(struct sio_socket *, const char *);
+static void	rt_accepted(struct sio_socket *, const char *);
+static int	rt_allow(struct sio_socket *, const struct sio_event *);
+static void	rt_reply(struct sio_socket *, int64_t, json_t *);
+static void	rt_error(struct sio_socket *, int64_t, const char *);
+static int	rt_project_arg(struct sio_socket *, const struct sio_event *,
+		    char *);
+static void	rt_subscribe(struct sio_socket *, const struct sio_event *);
+static void	rt_unsubscribe(struct sio_socket *, const struct sio_event *);
+static void	rt_join(struct sio_socket *, const struct sio_event *);
+static void	rt_leave(struct sio_socket *, const struct sio_event *);
+static void	rt_unknown(struct sio_socket *, const struct sio_event *);
+static void	rt_debug_worker(struct sio_socket *, const struct sio_event *);
+static struct rt_job *rt_job_new(struct sio_socket *, int);
+static void	rt_job_work(struct job *);
+static void	rt_job_done(struct job *);
+static void	rt_job_cleanup(struct job *);
+static double	rt_env_num(const char *, double, double, double);
+
+void
+realtime_init(void)
+{
+	struct sio_config	cf;
+
+	rt_rate = rt_env_num("RATE_LIMIT_RATE", 20, 0.1, 100000);
+	rt_burst = rt_env_num("RATE_LIMIT_BURST", 40, 1, 100000);
+
+	sio_config_defaults(&cf);
+	cf.path = "/socket.io/";
+	cf.ping_interval = (uint32_t)rt_env_num("SIO_PING_INTERVAL", 25000,
+	    50, 3600000);
+	cf.ping_timeout = (uint32_t)rt_env_num("SIO_PING_TIMEOUT", 20000,
+	    50, 3600000);
+	cf.max_payload = (size_t)rt_env_num("SIO_MAX_PAYLOAD", 1000000,
+	    1024, 1000000);
+	cf.cors_origin = korio.frontend_url;
+	cf.debug = korio.ws_debug;
+	sio_init(&cf);
+
+	rt_nsp = sio_nsp_create("/");
+	sio_nsp_on_connect(rt_nsp, rt_connect);
+	sio_nsp_on_disconnect(rt_nsp, rt_disconnect);
+	sio_nsp_on(rt_nsp, "subscribe:todos", rt_subscribe);
+	sio_nsp_on(rt_nsp, "unsubscribe:todos", rt_unsubscribe);
+	sio_nsp_on(rt_nsp, "join:project", rt_join);
+	sio_nsp_on(rt_nsp, "leave:project", rt_leave);
+	sio_nsp_on_unknown(rt_nsp, rt_unknown);
+	if (korio.debug_endpoints)
+		sio_nsp_on(rt_nsp, "debug:worker", rt_debug_worker);
+
+	presence_init(rt_nsp);
+}
+
+static void
+rt_connect(struct sio_socket *so, json_t *auth)
+{
+	struct token_claims	claims;
+	struct rt_job		*j;
+	json_t			*tok;
+	int			r;
+
+	tok = json_object_get(auth, "token");
+	if (!json_is_string(tok)) {
+		rt_refuse(so, "Authentication required", "no token");
+		return;
+	}
+
+	r = auth_access(json_string_value(tok), 1, &claims);
+	if (r == TOKEN_NONE) {
+		rt_refuse(so, "Authentication required", "no token");
+		return;
+	}
+	if (r != TOKEN_OK) {
+		rt_refuse(so, "Invalid token", token_result_str(r));
+		return;
+	}
+
+	if (!store_oid_valid(claims.user_id)) {
+		rt_refuse(so, "User not found", "user id is not an ObjectId");
+		return;
+	}
+
+	j = rt_job_new(so, RT_JOB_CONNECT);
+	memcpy(j->user, claims.user_id, STORE_OID_LEN + 1);
+	job_start(&j->job);
+}
+
+static void
+rt_refuse(struct sio_socket *so, const char *message, const char *why)
+{
+	if (korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s refused: %s (%s)",
+		    sio_socket_id(so), message, why);
+	sio_reject(so, message, NULL);
+}
+
+static void
+rt_accepted(struct sio_socket *so, const char *user)
+{
+	struct rt_sock	*rs;
+	char		room[RT_ROOM_MAX];
+
+	sio_accept(so);
+	if (!sio_socket_connected(so))
+		return;
+
+	rs = mem_calloc(1, sizeof(*rs));
+	memcpy(rs->user, user, STORE_OID_LEN + 1);
+	rs->tokens = rt_burst;
+	rs->refill = kore_time_ms();
+	sio_socket_set_udata(so, rs);
+
+	(void)snprintf(room, sizeof(room), "user:%s", user);
+	(void)sio_join(so, room);
+	if (korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s is user %s",
+		    sio_socket_id(so), user);
+
+	presence_socket_added(user, so);
+}
+
+static void
+rt_disconnect(struct sio_socket *so, const char *reason)
+{
+	struct rt_sock	*rs;
+
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return;
+	sio_socket_set_udata(so, NULL);
+
+	if (korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s of user %s gone: %s",
+		    sio_socket_id(so), rs->user, reason);
+
+	presence_socket_removed(rs->user);
+	free(rs);
+}
+
+/* The token bucket of a socket; 0 drops the event. */
+static int
+rt_allow(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs;
+	u_int64_t	now;
+
+	(void)ev;
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return (0);
+
+	now = kore_time_ms();
+	rs->tokens += (double)(now - rs->refill) * rt_rate / 1000.0;
+	if (rs->tokens > rt_burst)
+		rs->tokens = rt_burst;
+	rs->refill = now;
+
+	if (rs->tokens >= 1) {
+		rs->tokens -= 1;
+		if (rs->tokens >= rt_burst / 2)
+			rs->drops = 0;
+		return (1);
+	}
+
+	if (++rs->drops > RT_ABUSE_DROPS) {
+		kore_log(LOG_NOTICE, "realtime: socket %s of user %s keeps "
+		    "exceeding the rate limit, disconnecting",
+		    sio_socket_id(so), rs->user);
+		sio_disconnect(so);
+		return (0);
+	}
+
+	if (now - rs->last_notice >= 1000) {
+		rs->last_notice = now;
+		(void)sio_emit(so, "error",
+		    json_pack("[{s:s}]", "message", "Rate limit exceeded"));
+	}
+
+	return (0);
+}
+
+/* Answer an event: an ack if one was asked for, else errors as "error". */
+static void
+rt_reply(struct sio_socket *so, int64_t ack, json_t *body)
+{
+	if (ack >= 0) {
+		sio_ack(so, ack, json_pack("[o]", body));
+		return;
+	}
+
+	if (json_object_get(body, "error") != NULL)
+		(void)sio_emit(so, "error", json_pack("[o]", body));
+	else
+		json_decref(body);
+}
+
+static void
+rt_error(struct sio_socket *so, int64_t ack, const char *message)
+{
+	rt_reply(so, ack, json_pack("{s:s}", "error", message));
+}
+
+static void
+rt_subscribe(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs = sio_socket_udata(so);
+	char		room[RT_ROOM_MAX];
+
+	if (!rt_allow(so, ev))
+		return;
+
+	(void)snprintf(room, sizeof(room), "todos:%s", rs->user);
+	(void)sio_join(so, room);
+	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
+}
+
+static void
+rt_unsubscribe(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs = sio_socket_udata(so);
+	char		room[RT_ROOM_MAX];
+
+	if (!rt_allow(so, ev))
+		return;
+
+	(void)snprintf(room, sizeof(room), "todos:%s", rs->user);
+	(void)sio_leave(so, room);
+	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
+}
+
+/* The first argument must be a project id (24 hex digits). */
+static int
+rt_project_arg(struct sio_socket *so, const struct sio_event *ev, char *out)
+{
+	json_t		*arg;
+
+	arg = json_array_get(ev->args, 0);
+	if (!json_is_string(arg)) {
+		rt_error(so, ev->ack_id, "projectId must be a string");
+		return (0);
+	}
+	if (!store_oid_valid(json_string_value(arg))) {
+		rt_error(so, ev->ack_id, "projectId must be 24 hex digits");
+		return (0);
+	}
+
+	memcpy(out, json_string_value(arg), STORE_OID_LEN + 1);
+	return (1);
+}
+
+static void
+rt_join(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs = sio_socket_udata(so);
+	struct rt_job	*j;
+	char		project[STORE_OID_LEN + 1];
+
+	if (!rt_allow(so, ev) || !rt_project_arg(so, ev, project))
+		return;
+
+	j = rt_job_new(so, RT_JOB_JOIN);
+	memcpy(j->user, rs->user, STORE_OID_LEN + 1);
+	memcpy(j->project, project, STORE_OID_LEN + 1);
+	j->ack = ev->ack_id;
+	job_start(&j->job);
+}
+
+static void
+rt_leave(struct sio_socket *so, const struct sio_event *ev)
+{
+	char		project[STORE_OID_LEN + 1];
+	char		room[RT_ROOM_MAX];
+
+	if (!rt_allow(so, ev) || !rt_project_arg(so, ev, project))
+		return;
+
+	(void)snprintf(room, sizeof(room), "project:%s", project);
+	if (sio_leave(so, room) && korio.ws_debug)
+		kore_log(LOG_INFO, "realtime: socket %s left %s",
+		    sio_socket_id(so), room);
+	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
+}
+
+static void
+rt_unknown(struct sio_socket *so, const struct sio_event *ev)
+{
+	if (!rt_allow(so, ev))
+		return;
+	rt_error(so, ev->ack_id, "Unknown event");
+}
+
+static void
+rt_debug_worker(struct sio_socket *so, const struct sio_event *ev)
+{
+	rt_reply(so, ev->ack_id, json_pack("{s:i,s:i,s:s}", "worker",
+	    (int)eio_worker_id(), "pid", (int)getpid(), "sid",
+	    sio_socket_id(so)));
+}
+
+static struct rt_job *
+rt_job_new(struct sio_socket *so, int kind)
+{
+	struct rt_job	*j;
+
+	j = (struct rt_job *)job_callback_new(sizeof(*j), rt_job_work,
+	    rt_job_done, rt_job_cleanup);
+	j->kind = kind;
+	j->so = so;
+	j->ack = -1;
+	sio_socket_ref(so);
+
+	return (j);
+}
+
+/* Pool thread: the store lookups of a handshake or a join. */
+static void
+rt_job_work(struct job *job)
+{
+	struct rt_job		*j = (struct rt_job *)job;
+	struct store_conn	*sc;
+	json_t			*doc, *members, *m;
+	size_t			i;
+	enum store_result	r;
+
+	if ((sc = store_acquire()) == NULL) {
+		j->failed = 1;
+		return;
+	}
+
+	doc = NULL;
+	if (j->kind == RT_JOB_CONNECT) {
+		r = store_get(sc, STORE_USERS, j->user, &doc);
+		j->found = (r == STORE_OK);
+		j->failed = (r == STORE_ERROR);
+	} else {
+		r = store_get(sc, STORE_PROJECTS, j->project, &doc);
+		j->failed = (r == STORE_ERROR);
+		members = json_object_get(doc, "members");
+		json_array_foreach(members, i, m) {
+			if (json_is_string(m) &&
+			    !strcmp(json_string_value(m), j->user))
+				j->member = 1;
+		}
+	}
+
+	json_decref(doc);
+	store_release(sc);
+}
+
+/* Worker: act on the lookup, if the socket is still there. */
+static void
+rt_job_done(struct job *job)
+{
+	struct rt_job	*j = (struct rt_job *)job;
+	char		room[RT_ROOM_MAX];
+
+	if (j->kind == RT_JOB_CONNECT) {
+		if (j->failed) {
+			kore_log(LOG_WARNING, "realtime: store unavailable "
+			    "during a handshake");
+			sio_reject(j->so, "Server error", NULL);
+		} else if (!j->found) {
+			rt_refuse(j->so, "User not found", "no such user");
+		} else {
+			rt_accepted(j->so, j->user);
+		}
+		return;
+	}
+
+	if (!sio_socket_connected(j->so))
+		return;
+
+	if (j->failed) {
+		rt_error(j->so, j->ack, "Server error");
+	} else if (!j->member) {
+		if (korio.ws_debug)
+			kore_log(LOG_INFO, "realtime: socket %s may not join "
+			    "project %s", sio_socket_id(j->so), j->project);
+		rt_error(j->so, j->ack, "Forbidden");
+	} else {
+		(void)snprintf(room, sizeof(room), "project:%s", j->project);
+		(void)sio_join(j->so, room);
+		if (korio.ws_debug)
+			kore_log(LOG_INFO, "realtime: socket %s joined %s",
+			    sio_socket_id(j->so), room);
+		rt_reply(j->so, j->ack, json_pack("{s:b}", "ok", 1));
+	}
+}
+
+static void
+rt_job_cleanup(struct job *job)
+{
+	struct rt_job	*j = (struct rt_job *)job;
+
+	sio_socket_unref(j->so);
+}
+
+static double
+rt_env_num(const char *name, double def, double min, double max)
+{
+	const char	*v;
+	char		*end;
+	double		d;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return (def);
+
+	d = strtod(v, &end);
+	if (*end != '\0' || d < min || d > max)
+		fatal("%s: expected a number from %g to %g, got '%s'",
+		    name, min, max, v);
+
+	return (d);
+}

@@ -1,0 +1,39 @@
+/*
+ * bus.h: the plugin's messages between the workers of one process, over
+ * Kore's message bus, with a handler table. Each layer registers the
+ * handlers of its own message ids (bus_register()); bus.c knows none of
+ * them. Applications reach the same bus through sio_bus_register() and
+ * sio_bus_send() (sio.h), with ids from SIO_MSG_APP_FIRST on.
+ */
+
+#ifndef SIO_BUS_H
+#define SIO_BUS_H
+
+#include <sys/types.h>
+
+#include "sio.h"
+
+/* The engine's relays (engine/engine_relay.c). */
+#define SIO_MSG_POLL_GET	(SIO_MSG_BASE + 0)
+#define SIO_MSG_POLL_POST	(SIO_MSG_BASE + 1)
+#define SIO_MSG_POLL_REPLY	(SIO_MSG_BASE + 2)
+#define SIO_MSG_POLL_CANCEL	(SIO_MSG_BASE + 3)
+#define SIO_MSG_WS_ATTACH	(SIO_MSG_BASE + 4)
+#define SIO_MSG_WS_ATTACH_REPLY	(SIO_MSG_BASE + 5)
+#define SIO_MSG_WS_IN		(SIO_MSG_BASE + 6)
+#define SIO_MSG_WS_GONE		(SIO_MSG_BASE + 7)
+#define SIO_MSG_WS_OUT		(SIO_MSG_BASE + 8)
+#define SIO_MSG_WS_CLOSE	(SIO_MSG_BASE + 9)
+/* The server's numbered messages (server/server_order.c). */
+#define SIO_MSG_BROADCAST	(SIO_MSG_BASE + 10)
+#define SIO_MSG_SOCKETS_LEAVE	(SIO_MSG_BASE + 11)
+
+/* bus.c */
+void		 bus_init(void);
+void		 bus_register(u_int8_t, sio_bus_fn);
+void		 bus_send(u_int16_t, u_int8_t, const void *, size_t,
+		    const void *, size_t, const void *, size_t);
+void		 bus_send_others(u_int8_t, const void *, size_t);
+u_int16_t	 bus_worker_count(void);
+
+#endif /* !SIO_BUS_H */

@@ -176,7 +176,8 @@ UNIT_BIN	= $(B)/unit
 define unit_rule
 $(UNIT_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(UNIT_CFLAGS) $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
+	$$(CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) \
+	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
 	    -o $$@ $$($(1)_SRCS) \
 	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) -lpthread
 endef

@@ -25,3 +25,10 @@ test_password_LIBS = libcrypto
 UNIT_TESTS += test_store
 test_store_SRCS = tests/unit/test_store.c $(wildcard src/app/store/store*.c)
 test_store_LIBS = sqlite3 libmongoc-1.0 jansson
+
+# server_order.c alone, its Kore calls and neighbours stubbed at link time.
+UNIT_TESTS += test_order
+test_order_SRCS = tests/unit/test_order.c tests/unit/stubs_order.c \
+    src/sio/server/server_order.c src/sio/codec/sbuf.c
+test_order_CFLAGS = -I$(KORE_SOURCE)/include
+test_order_LIBS = libcrypto

@@ -11,7 +11,8 @@
  * or WebSocket that lands elsewhere is a thin relay: a polling request is
  * forwarded to the owner over Kore's message bus and put to sleep until the
  * owner answers; a WebSocket's frames are forwarded to the owner and the
- * owner's frames come back the same way (bus.c). No sticky sessions needed.
+ * owner's frames come back the same way (engine_relay.c, over ../bus.c).
+ * No sticky sessions needed.
  *
  * What is implemented: the handshake on either transport (open packet with
  * sid, upgrades, pingInterval, pingTimeout, maxPayload), server pings and
@@ -27,14 +28,18 @@
  * polling queue or in a WebSocket's send queue (a client that stops
  * reading is disconnected).
  *
- * The code is split by concern. This file: the plugin's set-up, the
+ * The engine knows nothing of Socket.IO: it calls the struct eio_handlers
+ * of an endpoint (the server's for endpoint 0, given by ../sio.c).
+ *
+ * The code is split by concern. This file: the engine's set-up, the
  * endpoints, the session table (ids, create, lookup, close), heartbeats
  * and the timer tick, Engine.IO packet processing. engine_poll.c: a
  * session's polling queue and the GETs and POSTs it serves.
  * engine_ws.c: WebSockets, Kore's callbacks and a session's WebSocket
  * peers, the upgrade dance. engine_http.c: the HTTP route handler.
- * engine_relay.c: messages from other workers. engine.h holds what they
- * share.
+ * engine_relay.c: messages from other workers. frame.c: shared outgoing
+ * frames. engine_int.h holds what they share; engine.h what the layers
+ * above may use.
  */
 
 #include <sys/types.h>

@@ -5,7 +5,8 @@
  * Every Engine.IO session of the Socket.IO endpoint has a client (struct
  * sio_client) holding its sockets, one per connected namespace, and the
  * binary reassembly state. All of it lives on the worker that owns the
- * session (engine/engine.c), so handlers, joins and leaves are local operations.
+ * session (engine/engine.c), so handlers, joins and leaves are local
+ * operations.
  *
  * A broadcast is encoded once into shared frames, fanned out to this
  * worker's members of the rooms (each socket once, whatever the number of
@@ -50,8 +51,8 @@ size_t				server_nnsps;
 static TAILQ_HEAD(, sio_client)	connect_queue;
 
 static void	server_open(struct eio_session *);
-static void	server_message(struct eio_session *, const u_int8_t *, size_t,
-		    int);
+static void	server_message(struct eio_session *, const u_int8_t *,
+		    size_t, int);
 static void	server_close(struct eio_session *, const char *);
 static void	server_tick(void *, u_int64_t);
 static void	server_packet(struct sio_client *, struct sio_packet *);

@@ -71,6 +71,20 @@ struct sio_socket {
 	TAILQ_ENTRY(sio_socket)		nlist;
 };
 
+/*
+ * A broadcast made on this worker, waiting for its turn in the order of
+ * server_order.c: the frames it encoded (a reference each) and its room
+ * names, kept as they are so that the local fan-out decodes nothing.
+ */
+struct server_bcast {
+	struct sio_nsp		*nsp;
+	const char		**names;	/* rooms, then except */
+	size_t			 nrooms;
+	size_t			 nexcept;
+	size_t			 nf;
+	struct sio_frame	*frames[SIO_FRAMES_MAX];
+};
+
 /* server.c */
 extern struct sio_nsp		*server_nsps[NSP_MAX];
 extern size_t			 server_nnsps;
@@ -91,6 +105,7 @@ int		 server_emit_packet(struct sio_socket *, int, int64_t, json_t *,
 		    const struct sio_attachment *, size_t);
 void		 server_msg_broadcast(const u_int8_t *, size_t);
 void		 server_msg_sockets_leave(const u_int8_t *, size_t);
+void		 server_bcast_deliver(struct server_bcast *);
 
 /* server_order.c */
 void		 server_order_parent_init(void);
@@ -98,6 +113,7 @@ void		 server_order_init(void);
 u_int64_t	 server_order_take(void);
 void		 server_order_put(u_int64_t, u_int8_t, const u_int8_t *,
 		    size_t);
+void		 server_order_put_local(u_int64_t, struct server_bcast *);
 void		 server_order_run(void);
 void		 server_order_tick(u_int64_t);
 

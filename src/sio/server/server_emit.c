@@ -1,11 +1,12 @@
 /*
  * What the Socket.IO layer sends. A packet is encoded once into shared
  * frames (encode_frames()): for one socket (emits, acks, the CONNECT
- * replies) they go to its session; for a broadcast they are fanned out
- * to this worker's members of the rooms (each socket once, whatever the
- * number of rooms it is in) and sent once to every other worker, which
- * fans the same bytes out to its own members (server_msg_broadcast()).
- * socketsLeave goes to every worker the same way.
+ * replies) they go to its session; for a broadcast they are sent once to
+ * every other worker, which fans the same bytes out to its own members
+ * (server_msg_broadcast()), and kept as they are for this worker's members
+ * of the rooms (struct server_bcast, server_bcast_deliver(): each socket
+ * once, whatever the number of rooms it is in), both in the order of
+ * server_order.c. socketsLeave goes to every worker the same way.
  */
 
 #include <sys/types.h>
@@ -32,6 +33,9 @@ static void	broadcast_encode(struct sbuf *, struct sio_nsp *,
 		    const char *const *, size_t, const char *const *, size_t,
 		    struct sio_frame **, size_t);
 static json_t	*event_array(const char *, json_t *);
+static struct server_bcast *bcast_new(struct sio_nsp *, const char *const *,
+		    size_t, const char *const *, size_t, struct sio_frame **,
+		    size_t);
 static void	fanout_local(struct sio_nsp *, const char *const *, size_t,
 		    const char *const *, size_t, struct sio_frame **, size_t);
 static void	fanout_member(struct rooms_member *, void *);
@@ -126,7 +130,8 @@ server_emit_packet(struct sio_socket *so, int type, int64_t ack, json_t *data,
  * Emit event(args) to the sockets of namespace n in any of rooms (all of
  * them when nrooms is 0) and in none of except, on every worker. args is
  * stolen. The packet is encoded once; each worker, this one included,
- * fans it out in the order of server_order.c.
+ * fans it out in the order of server_order.c, this one from the frames it
+ * encoded.
  */
 void
 sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
@@ -143,18 +148,71 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 		return;
 
 	seq = server_order_take();
-	sbuf_init(&b);
-	sbuf_append(&b, &seq, sizeof(seq));
-	broadcast_encode(&b, n, rooms, nrooms, except, nexcept, frames, nf);
-	for (i = 0; i < nf; i++)
-		frame_unref(frames[i]);
 
 	/* Other workers first: they fan out while this one does. */
-	if (bus_worker_count() > 1)
+	if (bus_worker_count() > 1) {
+		sbuf_init(&b);
+		sbuf_append(&b, &seq, sizeof(seq));
+		broadcast_encode(&b, n, rooms, nrooms, except, nexcept,
+		    frames, nf);
 		bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
-	server_order_put(seq, SIO_MSG_BROADCAST, b.data + sizeof(seq),
-	    b.len - sizeof(seq));
-	sbuf_free(&b);
+		sbuf_free(&b);
+	}
+
+	server_order_put_local(seq, bcast_new(n, rooms, nrooms, except,
+	    nexcept, frames, nf));
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+}
+
+/* A broadcast of this worker's, with a reference to each frame. */
+static struct server_bcast *
+bcast_new(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
+    const char *const *except, size_t nexcept, struct sio_frame **frames,
+    size_t nf)
+{
+	struct server_bcast	*b;
+	size_t			i, len;
+	char			*p;
+
+	len = 0;
+	for (i = 0; i < nrooms + nexcept; i++)
+		len += strlen(i < nrooms ? rooms[i] : except[i - nrooms]) + 1;
+
+	/* One block: the struct, the name pointers, then the names. */
+	b = sbuf_xmalloc(sizeof(*b) + (nrooms + nexcept) * sizeof(char *) +
+	    len);
+	b->nsp = n;
+	b->names = (const char **)(b + 1);
+	b->nrooms = nrooms;
+	b->nexcept = nexcept;
+	p = (char *)(b->names + nrooms + nexcept);
+	for (i = 0; i < nrooms + nexcept; i++) {
+		len = strlen(i < nrooms ? rooms[i] : except[i - nrooms]) + 1;
+		memcpy(p, i < nrooms ? rooms[i] : except[i - nrooms], len);
+		b->names[i] = p;
+		p += len;
+	}
+	b->nf = nf;
+	for (i = 0; i < nf; i++) {
+		frame_ref(frames[i]);
+		b->frames[i] = frames[i];
+	}
+
+	return (b);
+}
+
+/* Its turn (server_order.c): fan b out here, then free it. */
+void
+server_bcast_deliver(struct server_bcast *b)
+{
+	size_t		i;
+
+	fanout_local(b->nsp, b->names, b->nrooms, b->names + b->nrooms,
+	    b->nexcept, b->frames, b->nf);
+	for (i = 0; i < b->nf; i++)
+		frame_unref(b->frames[i]);
+	free(b);
 }
 
 /* A broadcast as the bus carries it: see server_msg_broadcast(). */

@@ -35,11 +35,16 @@
 
 #define SIO_ORDER_GAP_MS	100
 
+/*
+ * A numbered message waiting for its turn: the bytes of one from the bus,
+ * or a broadcast of this worker's own, kept as it was made (local).
+ */
 struct order_entry {
 	TAILQ_ENTRY(order_entry)	list;
 	u_int64_t			seq;
 	u_int64_t			since;
 	u_int8_t			type;
+	struct server_bcast		*local;
 	size_t				len;
 	u_int8_t			data[];
 };
@@ -47,6 +52,7 @@ struct order_entry {
 TAILQ_HEAD(order_list, order_entry);
 
 static void	order_deliver(struct order_entry *);
+static void	order_insert(struct order_entry *);
 static void	order_recv(u_int8_t, const u_int8_t *, size_t);
 static void	order_recv_broadcast(u_int16_t, const u_int8_t *, size_t);
 static void	order_recv_leave(u_int16_t, const u_int8_t *, size_t);
@@ -99,25 +105,48 @@ server_order_take(void)
 }
 
 /*
- * A numbered message, made here or come from the bus: d is the message
- * without its number. Fanned out now if it is its turn.
+ * A numbered message from the bus (or a socketsLeave made here): d is the
+ * message without its number, copied. Fanned out now if it is its turn.
  */
 void
 server_order_put(u_int64_t seq, u_int8_t type, const u_int8_t *d,
     size_t len)
 {
-	struct order_entry	*e, *at;
+	struct order_entry	*e;
 
 	e = sbuf_xmalloc(sizeof(*e) + len);
 	e->seq = seq;
-	e->since = kore_time_ms();
 	e->type = type;
+	e->local = NULL;
 	e->len = len;
 	memcpy(e->data, d, len);
+	order_insert(e);
+}
+
+/* A broadcast made here; the entry takes b over. */
+void
+server_order_put_local(u_int64_t seq, struct server_bcast *b)
+{
+	struct order_entry	*e;
+
+	e = sbuf_xmalloc(sizeof(*e));
+	e->seq = seq;
+	e->type = SIO_MSG_BROADCAST;
+	e->local = b;
+	e->len = 0;
+	order_insert(e);
+}
+
+static void
+order_insert(struct order_entry *e)
+{
+	struct order_entry	*at;
+
+	e->since = kore_time_ms();
 
 	/* Mostly in order: look from the end. */
 	TAILQ_FOREACH_REVERSE(at, &order_queue, order_list, list) {
-		if (at->seq < seq)
+		if (at->seq < e->seq)
 			break;
 	}
 	if (at == NULL)
@@ -217,7 +246,10 @@ order_deliver(struct order_entry *e)
 {
 	switch (e->type) {
 	case SIO_MSG_BROADCAST:
-		server_msg_broadcast(e->data, e->len);
+		if (e->local != NULL)
+			server_bcast_deliver(e->local);
+		else
+			server_msg_broadcast(e->data, e->len);
 		break;
 	case SIO_MSG_SOCKETS_LEAVE:
 		server_msg_sockets_leave(e->data, e->len);

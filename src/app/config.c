@@ -86,15 +86,12 @@ static char *
 config_str(const char *name, const char *def)
 {
 	const char	*v;
-	char		*s;
 
 	if ((v = getenv(name)) == NULL)
 		v = def;
 	if (v == NULL)
 		return (NULL);
-	if ((s = strdup(v)) == NULL)
-		fatal("strdup: %s", errno_s);
-	return (s);
+	return (mem_strdup(v));
 }
 
 static int
@@ -159,8 +156,7 @@ config_secret(char **out, const char *name, const char *file)
 		if (strlen(v) < SECRET_MIN_LEN)
 			fatal("%s must be at least %d characters",
 			    name, SECRET_MIN_LEN);
-		if ((*out = strdup(v)) == NULL)
-			fatal("strdup: %s", errno_s);
+		*out = mem_strdup(v);
 		return;
 	}
 
@@ -206,8 +202,7 @@ config_secret_read(const char *path, char **out)
 	if (strlen(buf) < SECRET_MIN_LEN)
 		fatal("%s: too short; delete it to regenerate", path);
 
-	if ((*out = strdup(buf)) == NULL)
-		fatal("strdup: %s", errno_s);
+	*out = mem_strdup(buf);
 	explicit_bzero(buf, sizeof(buf));
 
 	return (1);
@@ -237,8 +232,7 @@ config_secret_write(const char *path, char **out)
 	(void)close(fd);
 
 	hex[SECRET_BYTES * 2] = '\0';
-	if ((*out = strdup(hex)) == NULL)
-		fatal("strdup: %s", errno_s);
+	*out = mem_strdup(hex);
 
 	explicit_bzero(raw, sizeof(raw));
 	explicit_bzero(hex, sizeof(hex));

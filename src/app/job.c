@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "job.h"
 
 TAILQ_HEAD(job_list, job);
@@ -75,8 +76,7 @@ job_request_new(struct http_request *req, size_t size,
 {
 	struct job	*j, **slot;
 
-	if ((j = calloc(1, size)) == NULL)
-		fatal("job_request_new: calloc");
+	j = mem_calloc(1, size);
 
 	j->req = req;
 	j->work = work;
@@ -110,8 +110,7 @@ job_callback_new(size_t size, void (*work)(struct job *),
 {
 	struct job	*j;
 
-	if ((j = calloc(1, size)) == NULL)
-		fatal("job_callback_new: calloc");
+	j = mem_calloc(1, size);
 
 	j->work = work;
 	j->done = done;

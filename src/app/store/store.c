@@ -1,7 +1,7 @@
 /*
- * The backend-independent half of the store (see store.h): argument
- * checks, the schema table, value normalization, dispatch to the SQLite or
- * MongoDB backend, ObjectId generation and ISO 8601 dates.
+ * The backend-independent front of the store (see store.h): argument
+ * checks and dispatch to the SQLite or MongoDB backend, and the store's
+ * log.
  *
  * Every public operation validates its arguments here, so the backends
  * only ever see a collection in range, ids of 24 lowercase hex digits,
@@ -12,93 +12,28 @@
  * backend. get, find_one and delete are built on the backends' list and
  * delete_where.
  *
- * Dates are handled with proleptic Gregorian day arithmetic rather than
- * timegm()/gmtime_r(), so any instant from year 0000 to 9999 converts
- * exactly and without locale or time zone state.
+ * Its siblings, reached through store_int.h: store_schema.c (the schema
+ * table and the normalization of ids, dates and documents to it) and
+ * store_oid.c (ObjectIds); store_iso.c holds the ISO 8601 dates. The
+ * backends are store_sqlite*.c and store_mongo*.c.
  */
 
-#include <sys/types.h>
-#include <sys/random.h>
-
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 
-#define STORE_NORM_KEEP		0	/* value usable as is */
-#define STORE_NORM_NEW		1	/* a converted value was made */
-#define STORE_NORM_NOMATCH	2	/* cannot convert: matches nothing */
-
-#define STORE_MS_PER_DAY	86400000LL
-
-struct store_field {
-	const char	*name;
-	enum store_kind	 kind;
-};
-
-static void	store_oid_seed(void);
-static int	store_coll_ok(enum store_coll);
 static int	store_field_ok(const char *);
 static int	store_key_ok(const char *);
 static int	store_scalar_ok(json_t *);
-static int	store_id_norm(const char *, char [STORE_OID_LEN + 1]);
-static int	store_norm_scalar(enum store_kind, json_t *, json_t **);
-static int	store_norm_value(enum store_kind, json_t *, json_t **);
-static int	store_doc_norm(enum store_coll, json_t *, json_t **);
-static int	store_digits(const char *, int, int *);
-static int	store_days_in_month(int, int);
-static int64_t	store_days_from_civil(int64_t, int, int);
-static void	store_civil_from_days(int64_t, int64_t *, int *, int *);
 static enum store_result	store_find_id(struct store_conn *,
 		    enum store_coll, const char *, json_t **);
 
 static const struct store_backend	*store_be = NULL;
 static void				(*store_log_cb)(int, const char *);
-
-static uint8_t				store_oid_rand[5];
-static atomic_uint			store_oid_counter;
-static atomic_int			store_oid_seeded;
-
-static const char	*store_coll_names[STORE_COLL_MAX] = {
-	"users", "todos", "projects"
-};
-
-/* The schema: top-level fields that are not plain JSON values. */
-static const struct store_field	store_schema_users[] = {
-	{ "_id",	STORE_KIND_OID },
-	{ "created",	STORE_KIND_DATE },
-	{ "updated",	STORE_KIND_DATE },
-	{ NULL,		STORE_KIND_PLAIN }
-};
-
-static const struct store_field	store_schema_todos[] = {
-	{ "_id",	STORE_KIND_OID },
-	{ "ownerId",	STORE_KIND_OID },
-	{ "projectId",	STORE_KIND_OID },
-	{ "created",	STORE_KIND_DATE },
-	{ "updated",	STORE_KIND_DATE },
-	{ NULL,		STORE_KIND_PLAIN }
-};
-
-static const struct store_field	store_schema_projects[] = {
-	{ "_id",	STORE_KIND_OID },
-	{ "ownerId",	STORE_KIND_OID },
-	{ "members",	STORE_KIND_OID_ARRAY },
-	{ "created",	STORE_KIND_DATE },
-	{ "updated",	STORE_KIND_DATE },
-	{ NULL,		STORE_KIND_PLAIN }
-};
-
-static const struct store_field	*store_schema[STORE_COLL_MAX] = {
-	store_schema_users, store_schema_todos, store_schema_projects
-};
 
 enum store_result
 store_global_init(const struct store_config *cfg)
@@ -451,177 +386,6 @@ store_delete_project(struct store_conn *c, const char *id, size_t *ntodos)
 	return (store_be->delete_project(c, oid, ntodos));
 }
 
-void
-store_oid_new(char out[STORE_OID_LEN + 1])
-{
-	static const char	hex[] = "0123456789abcdef";
-	uint8_t			b[12];
-	uint32_t		secs, cnt;
-	int			i;
-
-	if (!atomic_load(&store_oid_seeded))
-		store_oid_seed();
-
-	secs = (uint32_t)time(NULL);
-	cnt = atomic_fetch_add(&store_oid_counter, 1);
-
-	b[0] = (uint8_t)(secs >> 24);
-	b[1] = (uint8_t)(secs >> 16);
-	b[2] = (uint8_t)(secs >> 8);
-	b[3] = (uint8_t)secs;
-	memcpy(&b[4], store_oid_rand, sizeof(store_oid_rand));
-	b[9] = (uint8_t)(cnt >> 16);
-	b[10] = (uint8_t)(cnt >> 8);
-	b[11] = (uint8_t)cnt;
-
-	for (i = 0; i < 12; i++) {
-		out[i * 2] = hex[b[i] >> 4];
-		out[i * 2 + 1] = hex[b[i] & 0x0f];
-	}
-	out[STORE_OID_LEN] = '\0';
-}
-
-int
-store_oid_valid(const char *s)
-{
-	size_t		i;
-
-	if (s == NULL)
-		return (0);
-
-	for (i = 0; i < STORE_OID_LEN; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return (0);
-	}
-
-	return (s[STORE_OID_LEN] == '\0');
-}
-
-void
-store_now_iso(char out[STORE_ISO_LEN])
-{
-	struct timespec		ts;
-	int64_t			ms;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-
-	if (!store_iso_format(ms, out))
-		(void)snprintf(out, STORE_ISO_LEN, "1970-01-01T00:00:00.000Z");
-}
-
-int
-store_iso_parse(const char *s, int64_t *ms)
-{
-	int		y, mo, d, h, mi, sec, oh, om, frac, ndig, off;
-	const char	*p;
-
-	if (s == NULL || ms == NULL)
-		return (0);
-
-	if (!store_digits(s, 4, &y) || s[4] != '-' ||
-	    !store_digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    !store_digits(s + 8, 2, &d) || s[10] != 'T' ||
-	    !store_digits(s + 11, 2, &h) || s[13] != ':' ||
-	    !store_digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    !store_digits(s + 17, 2, &sec))
-		return (0);
-
-	if (mo < 1 || mo > 12 || d < 1 || d > store_days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return (0);
-
-	p = s + 19;
-	frac = 0;
-	if (*p == '.') {
-		for (p++, ndig = 0; isdigit((unsigned char)*p); p++, ndig++) {
-			if (ndig < 3)
-				frac = frac * 10 + (*p - '0');
-		}
-		if (ndig == 0 || ndig > 9)
-			return (0);
-		for (; ndig < 3; ndig++)
-			frac *= 10;
-	}
-
-	off = 0;
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		if (!store_digits(p + 1, 2, &oh) || p[3] != ':' ||
-		    !store_digits(p + 4, 2, &om) || oh > 23 || om > 59)
-			return (0);
-		off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-		p += 6;
-	} else {
-		return (0);
-	}
-
-	if (*p != '\0')
-		return (0);
-
-	*ms = store_days_from_civil(y, mo, d) * STORE_MS_PER_DAY +
-	    ((int64_t)h * 3600 + mi * 60 + sec - (int64_t)off * 60) * 1000 +
-	    frac;
-
-	return (1);
-}
-
-int
-store_iso_format(int64_t ms, char out[STORE_ISO_LEN])
-{
-	int64_t		days, rem, y;
-	int		m, d;
-
-	/* 0000-01-01 .. 9999-12-31, which also keeps the math in range. */
-	if (ms < -62167219200000LL || ms > 253402300799999LL)
-		return (0);
-
-	days = ms / STORE_MS_PER_DAY;
-	rem = ms % STORE_MS_PER_DAY;
-	if (rem < 0) {
-		rem += STORE_MS_PER_DAY;
-		days--;
-	}
-
-	store_civil_from_days(days, &y, &m, &d);
-
-	/* The modulos only tell the compiler the ranges checked above. */
-	(void)snprintf(out, STORE_ISO_LEN,
-	    "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned int)y % 10000,
-	    (unsigned int)m % 100, (unsigned int)d % 100,
-	    (unsigned int)(rem / 3600000) % 100,
-	    (unsigned int)(rem / 60000 % 60), (unsigned int)(rem / 1000 % 60),
-	    (unsigned int)(rem % 1000));
-
-	return (1);
-}
-
-const char *
-store_coll_name(enum store_coll coll)
-{
-	if (!store_coll_ok(coll))
-		return (NULL);
-
-	return (store_coll_names[coll]);
-}
-
-enum store_kind
-store_field_kind(enum store_coll coll, const char *field)
-{
-	const struct store_field	*f;
-
-	if (!store_coll_ok(coll) || field == NULL)
-		return (STORE_KIND_PLAIN);
-
-	for (f = store_schema[coll]; f->name != NULL; f++) {
-		if (strcmp(f->name, field) == 0)
-			return (f->kind);
-	}
-
-	return (STORE_KIND_PLAIN);
-}
-
 const char *
 store_result_str(enum store_result r)
 {
@@ -637,46 +401,6 @@ store_result_str(enum store_result r)
 	}
 
 	return ("unknown");
-}
-
-/*
- * Draw the 5 per-process random bytes and a random counter start. Racing
- * first calls may each draw: any of the draws is as good as another.
- */
-static void
-store_oid_seed(void)
-{
-	uint8_t		buf[8];
-	size_t		off;
-	ssize_t		n;
-
-	for (off = 0; off < sizeof(buf); off += (size_t)n) {
-		n = getrandom(buf + off, sizeof(buf) - off, 0);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			/* No entropy source: fall back to time and pid. */
-			store_log(STORE_LOG_WARNING, "getrandom failed: %s",
-			    strerror(errno));
-			n = (ssize_t)(sizeof(buf) - off);
-			memset(buf + off, 0, (size_t)n);
-			buf[0] ^= (uint8_t)getpid();
-			buf[7] ^= (uint8_t)time(NULL);
-		}
-	}
-
-	memcpy(store_oid_rand, buf, sizeof(store_oid_rand));
-	atomic_store(&store_oid_counter,
-	    (unsigned int)buf[5] << 16 | (unsigned int)buf[6] << 8 | buf[7]);
-	atomic_store(&store_oid_seeded, 1);
-}
-
-static int
-store_coll_ok(enum store_coll coll)
-{
-	return ((int)coll >= 0 && coll < STORE_COLL_MAX);
 }
 
 /* Names that go into filters, sorts and updates: [A-Za-z0-9_]{1,64}. */
@@ -712,126 +436,6 @@ store_scalar_ok(json_t *v)
 	    json_is_boolean(v) || json_is_null(v));
 }
 
-/* Check an id and copy it lowercased; 0 if it is not 24 hex digits. */
-static int
-store_id_norm(const char *id, char out[STORE_OID_LEN + 1])
-{
-	size_t		i;
-
-	if (!store_oid_valid(id))
-		return (0);
-
-	for (i = 0; i <= STORE_OID_LEN; i++)
-		out[i] = (char)tolower((unsigned char)id[i]);
-
-	return (1);
-}
-
-/*
- * Convert one scalar to the form the schema kind asks for. For an
- * ObjectId (or an element of an ObjectId array) that is a lowercase
- * 24-hex string; for a date the canonical ISO form. null stays null.
- * Returns STORE_NORM_KEEP (*out = v, borrowed), STORE_NORM_NEW (*out a
- * new reference), or STORE_NORM_NOMATCH (*out = v).
- */
-static int
-store_norm_scalar(enum store_kind kind, json_t *v, json_t **out)
-{
-	char		buf[STORE_ISO_LEN];
-	const char	*s;
-	int64_t		ms;
-
-	*out = v;
-
-	if (kind == STORE_KIND_PLAIN || json_is_null(v))
-		return (STORE_NORM_KEEP);
-
-	if (!json_is_string(v))
-		return (STORE_NORM_NOMATCH);
-	s = json_string_value(v);
-
-	if (kind == STORE_KIND_OID || kind == STORE_KIND_OID_ARRAY) {
-		if (!store_id_norm(s, buf))
-			return (STORE_NORM_NOMATCH);
-	} else {
-		if (!store_iso_parse(s, &ms) || !store_iso_format(ms, buf))
-			return (STORE_NORM_NOMATCH);
-	}
-
-	if (strcmp(buf, s) == 0)
-		return (STORE_NORM_KEEP);
-
-	if ((*out = json_string(buf)) == NULL) {
-		*out = v;
-		return (STORE_NORM_NOMATCH);
-	}
-
-	return (STORE_NORM_NEW);
-}
-
-/*
- * Normalize a document field's value; values that cannot convert are
- * kept as they are. Returns 1 with *out a new reference if anything
- * changed, else 0 with *out = v.
- */
-static int
-store_norm_value(enum store_kind kind, json_t *v, json_t **out)
-{
-	json_t		*elem, *conv, *copy;
-	size_t		 i;
-
-	*out = v;
-
-	if (kind != STORE_KIND_OID_ARRAY || !json_is_array(v))
-		return (store_norm_scalar(kind, v, out) == STORE_NORM_NEW);
-
-	copy = NULL;
-	json_array_foreach(v, i, elem) {
-		if (store_norm_scalar(kind, elem, &conv) != STORE_NORM_NEW)
-			continue;
-		if (copy == NULL && (copy = json_copy(v)) == NULL) {
-			json_decref(conv);
-			return (0);
-		}
-		(void)json_array_set_new(copy, i, conv);
-	}
-
-	if (copy == NULL)
-		return (0);
-
-	*out = copy;
-	return (1);
-}
-
-/*
- * Normalize the schema fields of a document (or an update's set). *out
- * is a new reference: doc itself, or a shallow copy with converted values.
- */
-static int
-store_doc_norm(enum store_coll coll, json_t *doc, json_t **out)
-{
-	const struct store_field	*f;
-	json_t				*val, *conv, *copy;
-
-	copy = NULL;
-
-	for (f = store_schema[coll]; f->name != NULL; f++) {
-		if ((val = json_object_get(doc, f->name)) == NULL)
-			continue;
-		if (!store_norm_value(f->kind, val, &conv))
-			continue;
-		if (copy == NULL && (copy = json_copy(doc)) == NULL) {
-			json_decref(conv);
-			return (0);
-		}
-		(void)json_object_set_new(copy, f->name, conv);
-	}
-
-	*out = (copy != NULL) ? copy : json_incref(doc);
-
-	return (1);
-}
-
 static enum store_result
 store_find_id(struct store_conn *c, enum store_coll coll, const char *oid,
     json_t **doc)
@@ -846,63 +450,4 @@ store_find_id(struct store_conn *c, enum store_coll coll, const char *oid,
 	json_decref(val);
 
 	return (r);
-}
-
-static int
-store_digits(const char *s, int n, int *out)
-{
-	int		i;
-
-	*out = 0;
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return (0);
-		*out = *out * 10 + (s[i] - '0');
-	}
-
-	return (1);
-}
-
-static int
-store_days_in_month(int y, int m)
-{
-	static const int	days[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return (29);
-
-	return (days[m - 1]);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-store_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return (era * 146097 + doe - 719468);
-}
-
-static void
-store_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t		era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
 }

@@ -16,7 +16,7 @@
  * does both. Fields it does not know pass through untouched ("__v" and
  * any other field of existing Terreno data).
  *
- * A small schema table (store.c) says which top-level fields hold
+ * A small schema table (store_schema.c) says which top-level fields hold
  * ObjectIds and which hold dates. MongoDB stores them as BSON ObjectId and
  * BSON Date, Terreno's (mongoose's) real types, and converts back on read,
  * so existing Terreno data reads correctly. SQLite stores each document as
@@ -207,7 +207,8 @@ enum store_result	 store_delete_project(struct store_conn *,
  *   leaves todos pointing at a missing project).
  */
 
-/* store.c: helpers, usable without store_global_init() */
+/* store_oid.c, store_iso.c, store_schema.c, store.c: helpers, usable
+ * without store_global_init() */
 void			 store_oid_new(char [STORE_OID_LEN + 1]);
 int			 store_oid_valid(const char *);
 void			 store_now_iso(char [STORE_ISO_LEN]);
@@ -234,7 +235,8 @@ const char		*store_result_str(enum store_result);
  */
 
 /*
- * Backend interface: for store.c, store_sqlite.c and store_mongo.c only.
+ * Backend interface: for store.c and the backends (store_sqlite*.c,
+ * store_mongo*.c) only.
  * store.c validates and normalizes every argument before calling these:
  * coll is in range, ids are 24 lowercase hex digits, field names are
  * valid, filter values are converted and supported, set has no "_id".

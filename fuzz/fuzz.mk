@@ -14,3 +14,6 @@ fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/codec/sio_packet.c src/sio
 
 FUZZ_TARGETS += fuzz_sio_binary
 fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
+
+FUZZ_TARGETS += fuzz_netaddr
+fuzz_netaddr_SRCS = fuzz/fuzz_netaddr.c src/app/netaddr.c

@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "netaddr.h"
+
 
 /* Runtime settings, read from the environment by the parent process. */
 struct korio_config {
@@ -37,6 +39,7 @@ struct korio_config {
 	int		debug_endpoints;
 	size_t		body_limit;
 	int		sqlite_full_sync;
+	struct netaddr_list trusted_proxies;
 };
 
 extern struct korio_config	korio;

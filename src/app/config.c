@@ -36,6 +36,7 @@ static int64_t	config_duration(const char *, const char *);
 static void	config_secret(char **, const char *, const char *);
 static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
+static void	config_proxies(void);
 
 void
 config_load(void)
@@ -61,6 +62,7 @@ config_load(void)
 	korio.body_limit = (size_t)config_num("BODY_LIMIT", 1048576,
 	    1024, 1048576);
 	korio.sqlite_full_sync = config_bool("SQLITE_FULL_SYNC", 0);
+	config_proxies();
 
 	if (korio.mongodb_uri != NULL && korio.mongodb_uri[0] == '\0') {
 		free(korio.mongodb_uri);
@@ -236,4 +238,17 @@ config_secret_write(const char *path, char **out)
 
 	explicit_bzero(raw, sizeof(raw));
 	explicit_bzero(hex, sizeof(hex));
+}
+
+/* TRUSTED_PROXIES: whose X-Forwarded-For names the client. */
+static void
+config_proxies(void)
+{
+	const char	*v;
+
+	if ((v = getenv("TRUSTED_PROXIES")) == NULL)
+		v = "127.0.0.1";
+	if (!netaddr_list_parse(v, &korio.trusted_proxies))
+		fatal("TRUSTED_PROXIES: expected addresses or CIDR ranges "
+		    "(at most %d), got '%s'", NETADDR_LIST_MAX, v);
 }

@@ -32,3 +32,6 @@ test_order_SRCS = tests/unit/test_order.c tests/unit/stubs_order.c \
     src/sio/server/server_order.c src/sio/codec/sbuf.c
 test_order_CFLAGS = -I$(KORE_SOURCE)/include
 test_order_LIBS = libcrypto
+
+UNIT_TESTS += test_netaddr
+test_netaddr_SRCS = tests/unit/test_netaddr.c src/app/netaddr.c

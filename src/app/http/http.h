@@ -18,7 +18,9 @@
 #include "hooks.h"
 #include "store/store.h"
 
+struct connection;
 struct http_request;
+struct netaddr;
 
 /* health.c */
 int	page_healthz(struct http_request *);
@@ -31,6 +33,8 @@ void	http_util_empty(struct http_request *, int);
 void	http_util_preflight(struct http_request *);
 int	http_util_pct_decode(const char *, size_t, char *, size_t);
 int	http_util_date(const char *, int64_t *, int *);
+void	http_util_peer(struct connection *, struct netaddr *);
+void	http_util_client(struct http_request *, struct netaddr *);
 
 /*
  * The REST layer (rest.c, rest_input.c, rest_list.c, rest_doc.c): what

@@ -180,3 +180,31 @@ http_util_hex(int c)
 		return (c - 'a' + 10);
 	return (-1);
 }
+
+/* The address a connection comes from. */
+void
+http_util_peer(struct connection *c, struct netaddr *a)
+{
+	if (c->family == AF_INET6)
+		netaddr_from(a, AF_INET6, &c->addr.ipv6.sin6_addr);
+	else
+		netaddr_from(a, AF_INET, &c->addr.ipv4.sin_addr);
+}
+
+/*
+ * The client of req for the per-address limits: the peer, or what
+ * X-Forwarded-For names when the peer is a trusted proxy (netaddr.c).
+ */
+void
+http_util_client(struct http_request *req, struct netaddr *a)
+{
+	const char	*xff;
+	struct netaddr	fwd;
+
+	http_util_peer(req->owner, a);
+	if (!netaddr_list_match(&korio.trusted_proxies, a))
+		return;
+	if (http_request_header(req, "x-forwarded-for", &xff) &&
+	    netaddr_forwarded(xff, &korio.trusted_proxies, &fwd))
+		*a = fwd;
+}

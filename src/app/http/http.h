@@ -33,10 +33,10 @@ int	http_util_pct_decode(const char *, size_t, char *, size_t);
 int	http_util_date(const char *, int64_t *, int *);
 
 /*
- * The REST layer (rest.c, rest_input.c, rest_list.c, rest_doc.c): what
- * every /auth, /todos and /projects handler shares. A handler picks a
- * struct rest_op for the request's method (rest_dispatch() with a struct
- * rest_route) and hands it to rest_run(), which answers OPTIONS
+ * The REST layer (rest.c, rest_reply.c, rest_input.c, rest_list.c,
+ * rest_doc.c): what every /auth, /todos and /projects handler shares. A
+ * handler picks a struct rest_op for the request's method (rest_dispatch()
+ * with a struct rest_route) and hands it to rest_run(), which answers OPTIONS
  * preflights, enforces the body limit, checks the bearer token, parses
  * the list query, then runs op->work on a pool thread with a struct
  * rest_call. The work loads the caller (401 when gone), decides the
@@ -146,6 +146,8 @@ struct rest_call {
 int		 rest_run(struct http_request *, const struct rest_op *);
 int		 rest_dispatch(struct http_request *,
 		    const struct rest_route *);
+
+/* rest_reply.c */
 int		 rest_error(struct rest_call *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 rest_message(struct rest_call *, int, const char *);

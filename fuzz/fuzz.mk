@@ -1,7 +1,9 @@
 # fuzz/fuzz.mk: libFuzzer targets and their sources, included by the
 # top-level Makefile (which owns the build rules; build with
 # clang -g -O1 -fsanitize=fuzzer,address,undefined). Seed corpora live
-# in fuzz/corpus/<target>/. Keep it a flat list.
+# in fuzz/corpus/<target>/. Keep it a flat list: one FUZZ_TARGETS line
+# and one <target>_SRCS line per target, and a <target>_LIBS line of
+# pkg-config names when it needs more than jansson.
 
 FUZZ_TARGETS += fuzz_eio_packet
 fuzz_eio_packet_SRCS = fuzz/fuzz_eio_packet.c src/sio/codec/eio.c src/sio/codec/sbuf.c
@@ -14,3 +16,7 @@ fuzz_sio_packet_SRCS = fuzz/fuzz_sio_packet.c src/sio/codec/sio_packet.c src/sio
 
 FUZZ_TARGETS += fuzz_sio_binary
 fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
+
+FUZZ_TARGETS += fuzz_token
+fuzz_token_SRCS = fuzz/fuzz_token.c $(wildcard src/app/auth/token*.c)
+fuzz_token_LIBS = libjwt libcrypto

@@ -20,3 +20,6 @@ fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/codec/sio_packet.c src/sio
 FUZZ_TARGETS += fuzz_token
 fuzz_token_SRCS = fuzz/fuzz_token.c $(wildcard src/app/auth/token*.c)
 fuzz_token_LIBS = libjwt libcrypto
+
+FUZZ_TARGETS += fuzz_rest_query
+fuzz_rest_query_SRCS = fuzz/fuzz_rest_query.c fuzz/rest_stubs.c src/app/http/rest_query.c

@@ -25,3 +25,6 @@ test_password_LIBS = libcrypto
 UNIT_TESTS += test_store
 test_store_SRCS = tests/unit/test_store.c $(wildcard src/app/store/store*.c)
 test_store_LIBS = sqlite3 libmongoc-1.0 jansson
+
+UNIT_TESTS += test_hmap
+test_hmap_SRCS = tests/unit/test_hmap.c src/sio/codec/hmap.c src/sio/codec/sbuf.c

@@ -38,9 +38,9 @@ int	http_util_date(const char *, int64_t *, int *);
  * method (rest_dispatch() with a struct rest_route) and hands it to
  * rest_run(), which answers OPTIONS preflights, enforces the body limit,
  * checks the bearer token, parses the list query, then runs op->work on a
- * pool thread with a struct rest_call. The work loads the caller (401 when gone), decides the
- * response (status and body) and the post-write hook; rest_run() sends
- * the response and calls the hook on the worker.
+ * pool thread with a struct rest_call. The work loads the caller (401
+ * when gone), decides the response (status and body) and the post-write
+ * hook; rest_run() sends the response and calls the hook on the worker.
  */
 
 /* Field types and flags of a model's schema. */

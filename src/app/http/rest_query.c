@@ -74,7 +74,8 @@ rest_query_parse(struct rest_call *call, const char *qs)
 		    sizeof(key)) == -1 || rest_query_pct_decode(eq == end ?
 		    eq : eq + 1, eq == end ? 0 : (size_t)(end - eq - 1), val,
 		    sizeof(val)) == -1) {
-			rest_query_pending(call, "Malformed query string", NULL);
+			rest_query_pending(call, "Malformed query string",
+			    NULL);
 			return (1);
 		}
 		if (!rest_query_pair(call, key, val, &seen))

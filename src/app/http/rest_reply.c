@@ -4,12 +4,13 @@
  * of the caller and documents that decide them.
  *
  * Error bodies are {"status":N,"title":"...","detail"?:"..."}
- * (rest_error; rest_error_body() builds one to keep, as rest_list.c does
+ * (rest_error; rest_error_body() builds one to keep, as rest_query.c does
  * for a bad query); the token routes answer {"message":"..."}
- * (rest_message), as Terreno does. Successful answers are {"data": ...} (rest_reply). A
- * store failure the client can't fix is a 500 whose cause is logged on
- * the worker, never sent. Everything here runs on the pool thread as well
- * as on the worker: no Kore call, only its method constants.
+ * (rest_message), as Terreno does. Successful answers are
+ * {"data": ...} (rest_reply). A store failure the client can't fix is a
+ * 500 whose cause is logged on the worker, never sent. Everything here
+ * runs on the pool thread as well as on the worker: no Kore call, only
+ * its method constants.
  */
 
 #include <sys/types.h>

@@ -205,11 +205,14 @@ FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -Isrc/sio -Isrc/app
 FUZZ_BIN	:= build/fuzz
 
+# A target links jansson and the pkg-config packages in <target>_LIBS.
 define fuzz_rule
 $(FUZZ_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS)
 	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(shell pkg-config --cflags jansson) \
-	    -o $$@ $$($(1)_SRCS) $$(shell pkg-config --libs jansson)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) \
+	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
+	    -o $$@ $$($(1)_SRCS) \
+	    $$(shell pkg-config --libs jansson $$($(1)_LIBS))
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 

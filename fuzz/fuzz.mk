@@ -1,7 +1,9 @@
 # fuzz/fuzz.mk: libFuzzer targets and their sources, included by the
 # top-level Makefile (which owns the build rules; build with
 # clang -g -O1 -fsanitize=fuzzer,address,undefined). Seed corpora live
-# in fuzz/corpus/<target>/. Keep it a flat list.
+# in fuzz/corpus/<target>/. Keep it a flat list: one FUZZ_TARGETS line
+# and one <target>_SRCS line per target, and a <target>_LIBS line of
+# pkg-config names when it needs more than jansson.
 
 FUZZ_TARGETS += fuzz_eio_packet
 fuzz_eio_packet_SRCS = fuzz/fuzz_eio_packet.c src/sio/codec/eio.c src/sio/codec/sbuf.c
@@ -17,3 +19,10 @@ fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/codec/sio_packet.c src/sio
 
 FUZZ_TARGETS += fuzz_netaddr
 fuzz_netaddr_SRCS = fuzz/fuzz_netaddr.c src/app/netaddr.c
+
+FUZZ_TARGETS += fuzz_token
+fuzz_token_SRCS = fuzz/fuzz_token.c $(wildcard src/app/auth/token*.c)
+fuzz_token_LIBS = libjwt libcrypto
+
+FUZZ_TARGETS += fuzz_rest_query
+fuzz_rest_query_SRCS = fuzz/fuzz_rest_query.c fuzz/rest_stubs.c src/app/http/rest_query.c

@@ -2,7 +2,7 @@
  * The app's one way to allocate what it must have: libc's allocator (so
  * that the ASan build sees every block) and, as Kore's own kore_malloc()
  * does, the end of the worker when memory runs out. The pure modules
- * (auth/token.c, store/) return an error instead.
+ * (auth/token*.c, store/) return an error instead.
  */
 
 #include <sys/types.h>

@@ -1,5 +1,5 @@
 /*
- * test_token.c: unit tests for src/app/token.c: durations, session ids,
+ * test_token.c: unit tests for src/app/auth/token*.c: durations, session ids,
  * minting, verification (tampering, algorithm confusion, times, issuer,
  * subject, malformed input), bearer extraction, and tokens minted by
  * Node's crypto the way jsonwebtoken mints them.

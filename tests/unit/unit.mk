@@ -35,3 +35,6 @@ test_order_LIBS = libcrypto
 
 UNIT_TESTS += test_netaddr
 test_netaddr_SRCS = tests/unit/test_netaddr.c src/app/netaddr.c
+
+UNIT_TESTS += test_hmap
+test_hmap_SRCS = tests/unit/test_hmap.c src/sio/codec/hmap.c src/sio/codec/sbuf.c

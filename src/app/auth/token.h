@@ -1,5 +1,8 @@
 /*
- * korio: JSON Web Tokens as Terreno mints and checks them (token.c).
+ * korio: JSON Web Tokens as Terreno mints and checks them: minting
+ * (token_mint.c), verifying (token_verify.c), finding the token in a
+ * header (token_bearer.c), on base64url helpers (token_b64url.c, with
+ * token_int.h).
  *
  * Pure module: no Kore headers, links with libjwt, jansson and libcrypto
  * only, so the unit tests and fuzzers can use it on its own.
@@ -78,7 +81,7 @@ struct token_claims {
  *
  * token_verify(token, secret, secretlen, issuer, now, &claims):
  *   TOKEN_OK and the claims, or the reason of the failure with the claims
- *   zeroed. See token.c for the exact rules; in short: three base64url
+ *   zeroed. See token_verify.c for the exact rules; in short: three base64url
  *   parts, header alg exactly "HS256", HMAC-SHA256 signature compared in
  *   constant time, exp required and now < exp (no leeway), nbf honoured
  *   if present, iss must equal issuer when issuer is neither NULL nor ""
@@ -96,14 +99,18 @@ struct token_claims {
  * token_result_str(result): a constant lowercase description, for logs.
  */
 
-/* token.c */
+/* token_mint.c */
 int		token_duration_parse(const char *, int64_t *);
 int		token_sid_new(char [TOKEN_SID_LEN]);
 int		token_mint(const struct token_claims *, const char *,
 		    const char *, size_t, char *, size_t);
+
+/* token_verify.c */
 int		token_verify(const char *, const char *, size_t,
 		    const char *, int64_t, struct token_claims *);
-int		token_bearer_extract(const char *, int, char *, size_t);
 const char	*token_result_str(int);
+
+/* token_bearer.c */
+int		token_bearer_extract(const char *, int, char *, size_t);
 
 #endif

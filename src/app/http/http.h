@@ -1,7 +1,7 @@
 /*
  * http/http.h: korio's HTTP side, what its files share: the reply helpers
  * (http_util.c), the REST layer (rest.c, rest_reply.c, rest_input.c,
- * rest_list.c, rest_doc.c) and the route handlers Kore calls
+ * rest_list.c, rest_query.c, rest_doc.c) and the route handlers Kore calls
  * (routes_*.c, health.c). It reaches the store through store/store.h
  * only, and the realtime side through hooks.h only.
  */
@@ -31,21 +31,20 @@ void	http_util_cors(struct http_request *);
 void	http_util_json_t(struct http_request *, int, json_t *);
 void	http_util_empty(struct http_request *, int);
 void	http_util_preflight(struct http_request *);
-int	http_util_pct_decode(const char *, size_t, char *, size_t);
 int	http_util_date(const char *, int64_t *, int *);
 void	http_util_peer(struct connection *, struct netaddr *);
 void	http_util_client(struct http_request *, struct netaddr *);
 
 /*
- * The REST layer (rest.c, rest_input.c, rest_list.c, rest_doc.c): what
- * every /auth, /todos and /projects handler shares. A handler picks a
- * struct rest_op for the request's method (rest_dispatch() with a struct
- * rest_route) and hands it to rest_run(), which answers OPTIONS
- * preflights, enforces the body limit, checks the bearer token, parses
- * the list query, then runs op->work on a pool thread with a struct
- * rest_call. The work loads the caller (401 when gone), decides the
- * response (status and body) and the post-write hook; rest_run() sends
- * the response and calls the hook on the worker.
+ * The REST layer (rest.c, rest_reply.c, rest_input.c, rest_list.c,
+ * rest_query.c, rest_doc.c): what every /auth, /todos and /projects
+ * handler shares. A handler picks a struct rest_op for the request's
+ * method (rest_dispatch() with a struct rest_route) and hands it to
+ * rest_run(), which answers OPTIONS preflights, enforces the body limit,
+ * checks the bearer token, parses the list query, then runs op->work on a
+ * pool thread with a struct rest_call. The work loads the caller (401
+ * when gone), decides the response (status and body) and the post-write
+ * hook; rest_run() sends the response and calls the hook on the worker.
  */
 
 /* Field types and flags of a model's schema. */
@@ -150,6 +149,8 @@ struct rest_call {
 int		 rest_run(struct http_request *, const struct rest_op *);
 int		 rest_dispatch(struct http_request *,
 		    const struct rest_route *);
+
+/* rest_reply.c */
 int		 rest_error(struct rest_call *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 int		 rest_message(struct rest_call *, int, const char *);
@@ -180,6 +181,9 @@ void		 rest_input_oid_lower(const char *, char [STORE_OID_LEN + 1]);
 void		 rest_list_parse(struct rest_call *, const char *);
 int		 rest_list_run(struct rest_call *, struct store_filter *,
 		    size_t);
+
+/* rest_query.c */
+int		 rest_query_parse(struct rest_call *, const char *);
 
 /* rest_doc.c */
 json_t		*rest_doc(json_t *);

@@ -1,8 +1,8 @@
 /*
  * Small helpers shared by the REST handlers: JSON responses with the CORS
  * headers of the contract (origin FRONTEND_URL, default *), CORS
- * preflights, percent-decoding of query strings and the dates of
- * conditional request headers.
+ * preflights and the dates of conditional request headers. Query strings
+ * are decoded by rest_query.c.
  */
 
 #include <sys/types.h>
@@ -10,7 +10,6 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +19,6 @@
 
 #define HTTP_UTIL_PREFLIGHT_METHODS	"GET,HEAD,PUT,PATCH,POST,DELETE"
 #define HTTP_UTIL_PREFLIGHT_HEADERS	"Authorization, Content-Type"
-
-static int	http_util_hex(int);
 
 void
 http_util_cors(struct http_request *req)
@@ -96,40 +93,6 @@ http_util_preflight(struct http_request *req)
 }
 
 /*
- * Percent-decodes len bytes of in ("+" is a space) into out, NUL
- * terminated. Returns the decoded length, or -1 for a bad escape, a NUL
- * byte or an out buffer that is too small.
- */
-int
-http_util_pct_decode(const char *in, size_t len, char *out, size_t outlen)
-{
-	size_t		i, n;
-	int		hi, lo, c;
-
-	n = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)in[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (i + 2 >= len)
-				return (-1);
-			if ((hi = http_util_hex(in[i + 1])) == -1 ||
-			    (lo = http_util_hex(in[i + 2])) == -1)
-				return (-1);
-			c = hi * 16 + lo;
-			i += 2;
-		}
-		if (c == '\0' || n + 1 >= outlen)
-			return (-1);
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-
-	return ((int)n);
-}
-
-/*
  * The date of an If-Unmodified-Since style header, in milliseconds since
  * the epoch: an ISO 8601 date (what JavaScript's new Date() reads, as
  * Terreno does) or an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT", one
@@ -168,17 +131,6 @@ http_util_date(const char *s, int64_t *ms, int *sec)
 
 	*sec = 1;
 	return (1);
-}
-
-static int
-http_util_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	return (-1);
 }
 
 /* The address a connection comes from. */

@@ -1,9 +1,9 @@
 /*
  * The REST machinery shared by routes_auth.c, routes_todos.c and
  * routes_projects.c (the contract's REST half, Terreno's modelRouter):
- * the request's life, the caller's token, the job and the responses.
- * The inputs are rest_input.c's, list queries rest_list.c's and the
- * document helpers rest_doc.c's.
+ * the request's life, the caller's token and the job. The responses the
+ * work sets are rest_reply.c's, the inputs rest_input.c's, list queries
+ * rest_list.c's and the document helpers rest_doc.c's.
  *
  * rest_run() takes a request through these steps:
  *   1. OPTIONS: a CORS preflight, 204, no auth.
@@ -23,8 +23,6 @@
  *   6. Back on the worker: op->done (token minting), the response, then
  *      the hook, with documents in the REST shape.
  *
- * Error bodies are {"status":N,"title":"...","detail"?:"..."}; the token
- * routes answer {"message":"..."} (rest_message), as Terreno does.
  * Secrets, tokens and bodies are never logged; the raw body is wiped
  * when the request is freed.
  */
@@ -34,7 +32,6 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +54,6 @@ static void	rest_work(struct job *);
 static int	rest_caller(struct rest_call *);
 static void	rest_cleanup(struct job *);
 static void	rest_hooks(struct rest_call *);
-static json_t	*rest_utf8(char *);
 
 int
 rest_run(struct http_request *req, const struct rest_op *op)
@@ -110,135 +106,6 @@ rest_dispatch(struct http_request *req, const struct rest_route *rt)
 	}
 
 	return (rest_run(req, op != NULL ? op : rt->other));
-}
-
-/* Sets the response to an error body; returns 0 for the caller to pass on. */
-int
-rest_error(struct rest_call *call, int status, const char *title,
-    const char *fmt, ...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	json_decref(call->out);
-	call->out = rest_error_body(status, title, fmt, ap);
-	call->status = status;
-	va_end(ap);
-
-	return (0);
-}
-
-/* The token routes' error shape: {"message":"..."}. */
-int
-rest_message(struct rest_call *call, int status, const char *msg)
-{
-	json_decref(call->out);
-	call->out = json_pack("{s:s}", "message", msg);
-	call->status = status;
-
-	return (0);
-}
-
-/* A store failure the client can't fix: 500, logged on the worker. */
-int
-rest_store_error(struct rest_call *call, enum store_result r,
-    const char *what)
-{
-	(void)snprintf(call->log, sizeof(call->log), "rest: %s: %s",
-	    what, store_result_str(r));
-
-	return (rest_error(call, 500, "Internal server error", NULL));
-}
-
-int
-rest_not_found(struct rest_call *call, const struct rest_model *m)
-{
-	if (call->id[0] == '\0')
-		return (rest_error(call, 404, "Document not found",
-		    "Document not found for model %s", m->name));
-
-	return (rest_error(call, 404, "Document not found",
-	    "Document %s not found for model %s", call->id, m->name));
-}
-
-int
-rest_forbidden(struct rest_call *call, const struct rest_model *m)
-{
-	const char	*verb;
-
-	switch (call->method) {
-	case HTTP_METHOD_PATCH:
-		verb = "PATCH";
-		break;
-	case HTTP_METHOD_DELETE:
-		verb = "DELETE";
-		break;
-	default:
-		verb = "GET";
-		break;
-	}
-
-	return (rest_error(call, 403, "Forbidden",
-	    "Access to %s on %s:%s denied for %s", verb, m->name, call->id,
-	    call->uid));
-}
-
-/* Sets the response {"data": data}; takes over data's reference. */
-void
-rest_reply(struct rest_call *call, int status, json_t *data)
-{
-	json_decref(call->out);
-	call->out = json_pack("{s:o}", "data", data);
-	call->status = status;
-}
-
-int
-rest_is_admin(const json_t *user)
-{
-	return (json_is_true(json_object_get(user, "admin")));
-}
-
-int
-rest_is_member(const json_t *project, const char *uid)
-{
-	size_t		 i;
-	json_t		*v;
-
-	json_array_foreach(json_object_get(project, "members"), i, v) {
-		if (json_is_string(v) && !strcmp(json_string_value(v), uid))
-			return (1);
-	}
-
-	return (0);
-}
-
-/* The string value of doc's field, or NULL. */
-const char *
-rest_str(const json_t *doc, const char *field)
-{
-	return (json_string_value(json_object_get(doc, field)));
-}
-
-/*
- * {"status","title"[,"detail"]}. The detail may quote client input: bytes
- * that are not valid UTF-8 become '?', so the body always serializes.
- */
-json_t *
-rest_error_body(int status, const char *title, const char *fmt, va_list ap)
-{
-	json_t		*body;
-	char		 buf[REST_DETAIL_MAX];
-
-	(void)snprintf(buf, sizeof(buf), "%s", title);
-	body = json_pack("{s:i,s:o}", "status", status, "title",
-	    rest_utf8(buf));
-	if (body == NULL || fmt == NULL)
-		return (body);
-
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	json_object_set_new(body, "detail", rest_utf8(buf));
-
-	return (body);
 }
 
 /* First call: checks, then the job. */
@@ -439,22 +306,4 @@ rest_hooks(struct rest_call *call)
 		return;
 	hooks_run(&call->hook);
 	call->hook.kind = HOOK_NONE;
-}
-
-/* buf as a JSON string, bytes that are not valid UTF-8 turned to '?'. */
-static json_t *
-rest_utf8(char *buf)
-{
-	json_t		*s;
-	size_t		 i;
-
-	if ((s = json_string(buf)) != NULL)
-		return (s);
-
-	for (i = 0; buf[i] != '\0'; i++) {
-		if ((unsigned char)buf[i] >= 0x80)
-			buf[i] = '?';
-	}
-
-	return (json_string(buf));
 }

@@ -37,6 +37,8 @@ static void	config_secret(char **, const char *, const char *);
 static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
+static void	config_data_dir(void);
+static void	config_private(const char *);
 
 void
 config_load(void)
@@ -69,8 +71,7 @@ config_load(void)
 		korio.mongodb_uri = NULL;
 	}
 
-	if (mkdir(korio.data_dir, 0700) == -1 && errno != EEXIST)
-		fatal("DATA_DIR %s: cannot create: %s", korio.data_dir, errno_s);
+	config_data_dir();
 }
 
 void
@@ -251,4 +252,52 @@ config_proxies(void)
 	if (!netaddr_list_parse(v, &korio.trusted_proxies))
 		fatal("TRUSTED_PROXIES: expected addresses or CIDR ranges "
 		    "(at most %d), got '%s'", NETADDR_LIST_MAX, v);
+}
+
+/*
+ * DATA_DIR holds the store (password hashes) and the secrets: every file
+ * korio creates is its own alone (umask 077), a directory that others can
+ * write is refused (they could swap the store or a secret), and store
+ * files an older korio made readable by others are made private.
+ */
+static void
+config_data_dir(void)
+{
+	struct stat	st;
+
+	(void)umask(077);
+
+	if (mkdir(korio.data_dir, 0700) == -1 && errno != EEXIST)
+		fatal("DATA_DIR %s: cannot create: %s", korio.data_dir, errno_s);
+	if (stat(korio.data_dir, &st) == -1)
+		fatal("DATA_DIR %s: %s", korio.data_dir, errno_s);
+	if (!S_ISDIR(st.st_mode))
+		fatal("DATA_DIR %s: not a directory", korio.data_dir);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		fatal("DATA_DIR %s is writable by others (mode %03o): "
+		    "chmod go-w it", korio.data_dir, st.st_mode & 0777);
+
+	config_private("korio.db");
+	config_private("korio.db-wal");
+	config_private("korio.db-shm");
+	config_private("token_secret");
+	config_private("refresh_token_secret");
+}
+
+static void
+config_private(const char *file)
+{
+	char		path[PATH_MAX];
+	struct stat	st;
+	int		len;
+
+	len = snprintf(path, sizeof(path), "%s/%s", korio.data_dir, file);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		fatal("DATA_DIR %s: path too long", korio.data_dir);
+	if (stat(path, &st) == -1 || (st.st_mode & 077) == 0)
+		return;
+
+	if (chmod(path, 0600) == -1)
+		fatal("%s: chmod 0600: %s", path, errno_s);
+	kore_log(LOG_NOTICE, "%s was readable by others: made 0600", path);
 }

@@ -48,6 +48,7 @@ sio_config_defaults(struct sio_config *cf)
 	cf->upgrade_timeout = 10000;
 	cf->max_payload = 1000000;
 	cf->max_buffer = 4 * 1024 * 1024;
+	cf->max_poll_packets = 16;
 	cf->max_attachment_bytes = 1000000;
 	cf->cors_origin = "*";
 	cf->debug = 0;

@@ -43,6 +43,7 @@ struct sio_config {
 	uint32_t	upgrade_timeout;	/* ms */
 	size_t		max_payload;		/* bytes */
 	size_t		max_buffer;		/* bytes queued per session */
+	size_t		max_poll_packets;	/* per polling response, 0: any */
 	size_t		max_attachment_bytes;
 	const char	*cors_origin;
 	int		debug;			/* log handshakes, closes */

@@ -250,6 +250,29 @@ describe(`projects (${BACKEND})`, () => {
       assert.equal(r.body.data.projectId, p.id);
     });
 
+    test("PATCH projectId of someone else's todo: 403 for a member of both projects, nothing changes", async () => {
+      // bob is in alice's P and in carol's Q2: moving alice's todo into Q2
+      // would hand it to carol.
+      const q2 = await mk(carol, { name: "Carol's and Bob's", members: [bob.userId] });
+      const at = (await todo(alice, { title: "alice's own", projectId: p.id })).data;
+      let r = await api.patch(`/todos/${at.id}`, { projectId: q2.id }, { token: bob.token });
+      assert.equal(r.status, 403);
+      assert.equal(r.body.title, "Forbidden");
+      assert.match(r.body.detail, /owner/);
+      r = await api.patch(`/todos/${at.id}`, { projectId: null }, { token: bob.token });
+      assert.equal(r.status, 403);
+      r = await api.get(`/todos/${at.id}`, { token: alice.token });
+      assert.equal(r.body.data.projectId, p.id);
+      assert.equal((await api.get(`/todos/${at.id}`, { token: carol.token })).status, 403);
+      // Other fields stay a member's to change; the same projectId is no move.
+      r = await api.patch(`/todos/${at.id}`, { completed: true, projectId: p.id }, { token: bob.token });
+      assert.equal(r.status, 200);
+      // The owner may move it.
+      r = await api.patch(`/todos/${at.id}`, { projectId: null }, { token: alice.token });
+      assert.equal(r.status, 200);
+      assert.ok(!("projectId" in r.body.data));
+    });
+
     test("a member removed from the project loses access to others' todos", async () => {
       const p2 = await mk(alice, { name: "Temp", members: [carol.userId] });
       const at = (await todo(alice, { title: "alice in p2", projectId: p2.id })).data;

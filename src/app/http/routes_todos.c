@@ -314,28 +314,38 @@ todos_project(struct rest_call *call, const char *pid, int listing,
 }
 
 /*
- * A PATCH that sets projectId: the new project must exist and the caller
- * be a member. *project becomes the todo's project after the update.
+ * A PATCH that sets projectId: moving a todo (into a project, to another
+ * one or out of one) is its owner's right, or an admin's: a member of the
+ * target project must not be able to hand someone else's todo to the
+ * project's members. The new project must exist and the caller be a
+ * member. *project becomes the todo's project after the update.
  */
 static int
 todos_move(struct rest_call *call, json_t *todo, json_t *set,
     json_t **project)
 {
 	json_t		*v, *np;
-	const char	*old;
+	const char	*old, *owner;
 
 	if ((v = json_object_get(set, "projectId")) == NULL)
 		return (1);
+
+	old = rest_str(todo, "projectId");
+	if (json_is_null(v) ? old == NULL :
+	    old != NULL && !strcmp(old, json_string_value(v)))
+		return (1);
+
+	owner = rest_str(todo, "ownerId");
+	if ((owner == NULL || strcmp(owner, call->uid)) &&
+	    !rest_is_admin(call->user))
+		return (rest_error(call, 403, "Forbidden",
+		    "Only the owner of a todo can move it between projects"));
 
 	if (json_is_null(v)) {
 		json_decref(*project);
 		*project = NULL;
 		return (1);
 	}
-
-	old = rest_str(todo, "projectId");
-	if (old != NULL && !strcmp(old, json_string_value(v)))
-		return (1);
 
 	if (!todos_project(call, json_string_value(v), 0, &np))
 		return (0);

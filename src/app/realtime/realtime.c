@@ -102,6 +102,10 @@ realtime_init(void)
 	    50, 3600000);
 	cf.max_payload = (size_t)rt_env_num("SIO_MAX_PAYLOAD", 1000000,
 	    1024, 1000000);
+	cf.max_buffer = (size_t)rt_env_num("SIO_MAX_BUFFER", 4 * 1024 * 1024,
+	    64 * 1024, 1024 * 1024 * 1024);
+	cf.max_poll_packets = (size_t)rt_env_num("SIO_MAX_POLL_PACKETS", 16,
+	    1, 1000000);
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
 	sio_init(&cf);

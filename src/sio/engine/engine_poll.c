@@ -10,6 +10,8 @@
 
 #include <kore/kore.h>
 
+#include <string.h>
+
 #include "engine_int.h"
 
 /* Keep f (a new reference) for the next GET; too much waiting closes s. */
@@ -32,20 +34,28 @@ engine_poll_enqueue(struct eio_session *s, struct sio_frame *f)
 	}
 }
 
-/* Hand everything queued to the waiting GET, as one payload. */
+/*
+ * Hand what is queued to the waiting GET, as one payload of at most
+ * max_poll_packets packets (python-socketio drops a session whose payload
+ * has more than 16); the rest waits, in order, for the next GET.
+ */
 void
 engine_poll_flush(struct eio_session *s)
 {
 	struct sbuf		b;
 	struct sio_frame	*f;
-	size_t			i;
+	size_t			i, n;
 	int			type;
 
 	if (!s->has_get || s->qlen == 0)
 		return;
 
+	n = s->qlen;
+	if (sio_conf.max_poll_packets > 0 && n > sio_conf.max_poll_packets)
+		n = sio_conf.max_poll_packets;
+
 	sbuf_init(&b);
-	for (i = 0; i < s->qlen; i++) {
+	for (i = 0; i < n; i++) {
 		f = s->q[i];
 		if (f->binary) {
 			(void)eio_payload_append(&b, EIO_PACKET_MESSAGE, 1,
@@ -55,10 +65,11 @@ engine_poll_flush(struct eio_session *s)
 			(void)eio_payload_append(&b, type, 0,
 			    SIO_FRAME_DATA(f) + 1, f->len - 1);
 		}
+		s->qbytes -= f->len;
 		frame_unref(f);
 	}
-	s->qlen = 0;
-	s->qbytes = 0;
+	s->qlen -= n;
+	memmove(s->q, s->q + n, s->qlen * sizeof(*s->q));
 
 	engine_poll_reply(s, 200, CT_TEXT, b.data, b.len);
 	sbuf_free(&b);

@@ -122,6 +122,8 @@ void		 sio_reject(struct sio_socket *, const char *, json_t *);
 void		 sio_disconnect(struct sio_socket *);
 
 const char	*sio_socket_id(struct sio_socket *);
+const char	*sio_socket_sid(struct sio_socket *);
+void		 sio_socket_close_session(struct sio_socket *, const char *);
 struct sio_nsp	*sio_socket_nsp(struct sio_socket *);
 int		 sio_socket_connected(struct sio_socket *);
 void		*sio_socket_udata(struct sio_socket *);

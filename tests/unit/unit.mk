@@ -38,3 +38,6 @@ test_netaddr_SRCS = tests/unit/test_netaddr.c src/app/netaddr.c
 
 UNIT_TESTS += test_hmap
 test_hmap_SRCS = tests/unit/test_hmap.c src/sio/codec/hmap.c src/sio/codec/sbuf.c
+
+UNIT_TESTS += test_limit
+test_limit_SRCS = tests/unit/test_limit.c src/app/realtime/limit.c

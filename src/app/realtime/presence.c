@@ -8,7 +8,11 @@
  * sockets of that user. A user is present while any bit is set. When that
  * changes, each worker sends "presence:update" with the sorted list of
  * present users to its own sockets, so that every socket gets exactly one
- * copy. Changes within PRESENCE_COALESCE_MS go out as one update.
+ * copy. Changes within PRESENCE_COALESCE_MS go out as one update, and a
+ * worker sends at most one update each PRESENCE_MIN_MS however many
+ * clients come and go: no socket gets more than 4 a second. A new socket
+ * gets the current list (its own user in it) at once, whoever else of
+ * its user is connected already.
  *
  * A worker that starts (for the first time, or again after a crash) tells
  * the others to forget it (its sockets died with it) and asks them for
@@ -33,6 +37,7 @@
 #include "realtime/realtime.h"
 
 #define PRESENCE_COALESCE_MS	50
+#define PRESENCE_MIN_MS		250
 
 #define PRESENCE_ADD		1
 #define PRESENCE_DEL		2
@@ -61,13 +66,14 @@ static struct sio_nsp	*presence_nsp;
 static void		*presence_users;	/* tsearch(3) root */
 static size_t		 presence_count;
 static int		 presence_dirty;
+static u_int64_t	 presence_last;	/* when the last update went out */
 
 static void	presence_recv(u_int16_t, const u_int8_t *, size_t);
 static void	presence_apply(const char *, u_int16_t, int);
 static void	presence_send(u_int16_t, u_int8_t, const char *);
 static void	presence_schedule(void);
 static void	presence_flush(void *, u_int64_t);
-static json_t	*presence_list(void);
+static json_t	*presence_list(const char *);
 static void	presence_collect(struct presence_user *, void *);
 static void	presence_reset(struct presence_user *, void *);
 static void	presence_sync(struct presence_user *, void *);
@@ -88,26 +94,21 @@ presence_init(struct sio_nsp *nsp)
 	presence_send(SIO_BUS_ALL, PRESENCE_SYNC, NULL);
 }
 
-/* A socket of user was accepted on this worker. */
+/*
+ * A socket of user was accepted on this worker: it gets the current list
+ * at once (an update follows for the others if user was not present).
+ */
 void
 presence_socket_added(const char *user, struct sio_socket *so)
 {
 	struct presence_user	*u;
 
+	(void)sio_emit(so, "presence:update", json_pack("[o]",
+	    presence_list(user)));
+
 	u = presence_get(user, 1);
-	if (u->local++ > 0)
-		return;
-
-	/*
-	 * This worker's first socket of the user. If the user is present
-	 * already (another worker), no update will follow: the new socket
-	 * gets the current list on its own.
-	 */
-	if (u->workers != 0)
-		(void)sio_emit(so, "presence:update",
-		    json_pack("[o]", presence_list()));
-
-	presence_send(SIO_BUS_ALL, PRESENCE_ADD, user);
+	if (u->local++ == 0)
+		presence_send(SIO_BUS_ALL, PRESENCE_ADD, user);
 }
 
 void
@@ -213,13 +214,21 @@ presence_sync(struct presence_user *u, void *arg)
 		presence_send(wid, PRESENCE_ADD, u->id);
 }
 
+/* An update soon: in PRESENCE_COALESCE_MS, PRESENCE_MIN_MS after the last. */
 static void
 presence_schedule(void)
 {
+	u_int64_t	now, at;
+
 	if (presence_dirty)
 		return;
 	presence_dirty = 1;
-	(void)kore_timer_add(presence_flush, PRESENCE_COALESCE_MS, NULL,
+
+	now = kore_time_ms();
+	at = now + PRESENCE_COALESCE_MS;
+	if (presence_last != 0 && at < presence_last + PRESENCE_MIN_MS)
+		at = presence_last + PRESENCE_MIN_MS;
+	(void)kore_timer_add(presence_flush, at - now, NULL,
 	    KORE_TIMER_ONESHOT);
 }
 
@@ -227,11 +236,11 @@ static void
 presence_flush(void *arg, u_int64_t now)
 {
 	(void)arg;
-	(void)now;
 
 	presence_dirty = 0;
+	presence_last = now;
 	sio_broadcast_local(presence_nsp, NULL, 0, "presence:update",
-	    json_pack("[o]", presence_list()));
+	    json_pack("[o]", presence_list(NULL)));
 }
 
 struct presence_ids {
@@ -239,21 +248,35 @@ struct presence_ids {
 	size_t		n;
 };
 
-/* The present users, sorted (the tree's order). */
+/*
+ * The present users, sorted (the tree's order); with also, if it is not
+ * NULL, in its place whether present yet or not.
+ */
 static json_t *
-presence_list(void)
+presence_list(const char *also)
 {
 	struct presence_ids	c;
 	json_t			*list;
 	size_t			i;
+	int			added;
 
 	c.ids = mem_calloc(presence_count + 1, sizeof(*c.ids));
 	c.n = 0;
 	presence_foreach(presence_collect, &c);
 
 	list = json_array();
-	for (i = 0; i < c.n; i++)
+	added = (also == NULL);
+	for (i = 0; i < c.n; i++) {
+		if (!added && strcmp(also, c.ids[i]) <= 0) {
+			if (strcmp(also, c.ids[i]) != 0)
+				(void)json_array_append_new(list,
+				    json_string(also));
+			added = 1;
+		}
 		(void)json_array_append_new(list, json_string(c.ids[i]));
+	}
+	if (!added)
+		(void)json_array_append_new(list, json_string(also));
 	free(c.ids);
 
 	return (list);

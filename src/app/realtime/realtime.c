@@ -31,22 +31,20 @@
 
 #include "app.h"
 #include "job.h"
+#include "realtime/limit.h"
 #include "realtime/realtime.h"
 #include "sio.h"
 #include "store/store.h"
 #include "auth/auth.h"
 
 #define RT_ABUSE_DROPS		200
+#define RT_SWEEP_MS		1000
 
 #define RT_JOB_CONNECT		1
 #define RT_JOB_JOIN		2
 
 struct rt_sock {
 	char		user[STORE_OID_LEN + 1];
-	double		tokens;
-	u_int64_t	refill;
-	u_int64_t	last_notice;
-	u_int32_t	drops;
 };
 
 struct rt_job {
@@ -62,14 +60,14 @@ struct rt_job {
 };
 
 struct sio_nsp		*rt_nsp;
-static double		rt_rate = 20;
-static double		rt_burst = 40;
 
 static void	rt_connect(struct sio_socket *, json_t *);
 static void	rt_refuse(struct sio_socket *, const char *, const char *);
 static void	rt_disconnect(struct sio_socket *, const char *);
 static void	rt_accepted(struct sio_socket *, const char *);
 static int	rt_allow(struct sio_socket *, const struct sio_event *);
+static int	rt_budget(struct sio_socket *);
+static void	rt_sweep(void *, u_int64_t);
 static void	rt_reply(struct sio_socket *, int64_t, json_t *);
 static void	rt_error(struct sio_socket *, int64_t, const char *);
 static int	rt_project_arg(struct sio_socket *, const struct sio_event *,
@@ -90,9 +88,13 @@ void
 realtime_init(void)
 {
 	struct sio_config	cf;
+	struct limit_conf	lc;
 
-	rt_rate = rt_env_num("RATE_LIMIT_RATE", 20, 0.1, 100000);
-	rt_burst = rt_env_num("RATE_LIMIT_BURST", 40, 1, 100000);
+	lc.rate = rt_env_num("RATE_LIMIT_RATE", 20, 0.1, 100000);
+	lc.burst = rt_env_num("RATE_LIMIT_BURST", 40, 1, 100000);
+	lc.abuse = RT_ABUSE_DROPS;
+	limit_init(&lc);
+	(void)kore_timer_add(rt_sweep, RT_SWEEP_MS, NULL, 0);
 
 	sio_config_defaults(&cf);
 	cf.path = "/socket.io/";
@@ -131,6 +133,9 @@ rt_connect(struct sio_socket *so, json_t *auth)
 	struct rt_job		*j;
 	json_t			*tok;
 	int			r;
+
+	if (!rt_budget(so))
+		return;
 
 	tok = json_object_get(auth, "token");
 	if (!json_is_string(tok)) {
@@ -179,8 +184,6 @@ rt_accepted(struct sio_socket *so, const char *user)
 
 	rs = mem_calloc(1, sizeof(*rs));
 	memcpy(rs->user, user, STORE_OID_LEN + 1);
-	rs->tokens = rt_burst;
-	rs->refill = kore_time_ms();
 	sio_socket_set_udata(so, rs);
 
 	(void)snprintf(room, sizeof(room), "user:%s", user);
@@ -201,6 +204,11 @@ rt_disconnect(struct sio_socket *so, const char *reason)
 		return;
 	sio_socket_set_udata(so, NULL);
 
+	/* A client's own DISCONNECT takes from its budget as a CONNECT does. */
+	if (!strcmp(reason, "client namespace disconnect") &&
+	    sio_socket_sid(so) != NULL)
+		(void)limit_take(sio_socket_sid(so), kore_time_ms());
+
 	if (korio.ws_debug)
 		kore_log(LOG_INFO, "realtime: socket %s of user %s gone: %s",
 		    sio_socket_id(so), rs->user, reason);
@@ -209,45 +217,70 @@ rt_disconnect(struct sio_socket *so, const char *reason)
 	free(rs);
 }
 
-/* The token bucket of a socket; 0 drops the event. */
+/* An event of so within its connection's budget (limit.c); 0 drops it. */
 static int
 rt_allow(struct sio_socket *so, const struct sio_event *ev)
 {
 	struct rt_sock	*rs;
-	u_int64_t	now;
+	const char	*sid;
 
 	(void)ev;
-	if ((rs = sio_socket_udata(so)) == NULL)
+	if ((rs = sio_socket_udata(so)) == NULL ||
+	    (sid = sio_socket_sid(so)) == NULL)
 		return (0);
 
-	now = kore_time_ms();
-	rs->tokens += (double)(now - rs->refill) * rt_rate / 1000.0;
-	if (rs->tokens > rt_burst)
-		rs->tokens = rt_burst;
-	rs->refill = now;
-
-	if (rs->tokens >= 1) {
-		rs->tokens -= 1;
-		if (rs->tokens >= rt_burst / 2)
-			rs->drops = 0;
+	switch (limit_take(sid, kore_time_ms())) {
+	case LIMIT_OK:
 		return (1);
-	}
-
-	if (++rs->drops > RT_ABUSE_DROPS) {
+	case LIMIT_NOTICE:
+		(void)sio_emit(so, "error",
+		    json_pack("[{s:s}]", "message", "Rate limit exceeded"));
+		return (0);
+	case LIMIT_ABUSE:
 		kore_log(LOG_NOTICE, "realtime: socket %s of user %s keeps "
 		    "exceeding the rate limit, disconnecting",
 		    sio_socket_id(so), rs->user);
 		sio_disconnect(so);
 		return (0);
+	default:
+		return (0);
 	}
+}
 
-	if (now - rs->last_notice >= 1000) {
-		rs->last_notice = now;
-		(void)sio_emit(so, "error",
-		    json_pack("[{s:s}]", "message", "Rate limit exceeded"));
+/*
+ * A CONNECT within its connection's budget: over it, CONNECT_ERROR "Rate
+ * limit exceeded" before any token check or store lookup; a client that
+ * keeps going loses its whole connection.
+ */
+static int
+rt_budget(struct sio_socket *so)
+{
+	const char	*sid;
+	int		r;
+
+	if ((sid = sio_socket_sid(so)) == NULL)
+		return (0);
+
+	if ((r = limit_take(sid, kore_time_ms())) == LIMIT_OK)
+		return (1);
+
+	/* Closing the session ends so too: no reject after it. */
+	if (r == LIMIT_ABUSE) {
+		kore_log(LOG_NOTICE, "realtime: connection %s keeps "
+		    "connecting past the rate limit, closing it", sid);
+		sio_socket_close_session(so, "rate limit");
+	} else {
+		sio_reject(so, "Rate limit exceeded", NULL);
 	}
 
 	return (0);
+}
+
+static void
+rt_sweep(void *arg, u_int64_t now)
+{
+	(void)arg;
+	limit_sweep(now);
 }
 
 /* Answer an event: an ack if one was asked for, else errors as "error". */

@@ -126,6 +126,30 @@ sio_socket_id(struct sio_socket *so)
 	return (so->id);
 }
 
+/*
+ * The Engine.IO session id of so's connection (the same for every socket
+ * of one client connection); NULL once so has ended.
+ */
+const char *
+sio_socket_sid(struct sio_socket *so)
+{
+	if (so->client == NULL)
+		return (NULL);
+
+	return (eio_session_id(so->client->s));
+}
+
+/*
+ * End so's whole connection, every namespace of it (a client that abuses
+ * it). May be called from a handler of so; so is gone when it returns.
+ */
+void
+sio_socket_close_session(struct sio_socket *so, const char *reason)
+{
+	if (so->client != NULL)
+		eio_close(so->client->s, reason);
+}
+
 struct sio_nsp *
 sio_socket_nsp(struct sio_socket *so)
 {

@@ -58,6 +58,7 @@ sio_config_defaults(struct sio_config *cf)
 void
 sio_parent_init(void)
 {
+	engine_parent_init();
 	server_order_parent_init();
 }
 

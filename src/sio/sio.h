@@ -107,6 +107,7 @@ void		*eio_session_udata(struct eio_session *);
 void		 eio_session_set_udata(struct eio_session *, void *);
 uint16_t	 eio_worker_id(void);
 size_t		 eio_session_count(void);
+size_t		 eio_session_count_all(void);
 
 /* server/server.c, server/server_socket.c, server/server_emit.c */
 struct sio_nsp	*sio_nsp_create(const char *);

@@ -24,6 +24,31 @@ describe("foundation", () => {
     assert.deepEqual(await r.json(), { status: "ok" });
   });
 
+  test("GET /livez and /readyz answer 200 {status:ok}, whatever the Authorization header", async () => {
+    for (const path of ["/livez", "/readyz"]) {
+      for (const headers of [{}, { authorization: "Bearer not.a.token" }]) {
+        const r = await fetch(`${srv.url}${path}`, { headers });
+        assert.equal(r.status, 200, path);
+        assert.deepEqual(await r.json(), { status: "ok" });
+      }
+    }
+  });
+
+  test("GET /realtime/health answers as Terreno's: clients, debug, status", async () => {
+    const r = await fetch(`${srv.url}/realtime/health`, { headers: { authorization: "Bearer x" } });
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    assert.deepEqual(Object.keys(body).sort(), ["clients", "debug", "status"]);
+    assert.equal(body.status, "running");
+    assert.equal(body.debug, false);
+    assert.equal(typeof body.clients, "number");
+    // A handshake opens an Engine.IO session that counts.
+    const h = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`);
+    assert.equal(h.status, 200);
+    const after = await (await fetch(`${srv.url}/realtime/health`)).json();
+    assert.ok(after.clients >= 1, JSON.stringify(after));
+  });
+
   test("GET /healthz refuses a bad token (401) and ignores Bearer null", async () => {
     const bad = await fetch(`${srv.url}/healthz`, { headers: { authorization: "Bearer not.a.token" } });
     assert.equal(bad.status, 401);
@@ -137,7 +162,13 @@ describe("start-up settings", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    // /readyz says so too; /livez does not check the store.
+    const ready = await fetch(`${s.url}/readyz`);
+    const live = await fetch(`${s.url}/livez`);
     await s.stop();
     assert.equal(status, 503);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { status: "unavailable" });
+    assert.equal(live.status, 200);
   });
 });

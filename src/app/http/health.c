@@ -1,8 +1,26 @@
 /*
- * GET /healthz: 200 {"status":"ok"} when the store answers a ping, 503
- * {"status":"unavailable"} when it does not. The ping runs on a pool thread.
- * Like every route, it needs no token but refuses a bad one (401).
+ * Health endpoints, none needing a token:
+ *
+ *   GET /healthz	200 {"status":"ok"} when the store answers a ping, 503
+ *			{"status":"unavailable"} when it does not (the ping runs
+ *			on a pool thread); like every route it refuses a bad
+ *			token (401).
+ *   GET /readyz	the same answers: whether this process should get
+ *			traffic; it ignores any Authorization header.
+ *   GET /livez		200 {"status":"ok"} while the process answers at all,
+ *			no store check (a liveness probe must not restart korio
+ *			because its store is down).
+ *   GET /realtime/health  as Terreno's RealtimeApp answers it:
+ *			{"clients":<open Engine.IO sessions, all workers>,
+ *			"debug":WEBSOCKETS_DEBUG,"status":"running"}.
  */
+
+#include <sys/types.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include <stdio.h>
 
 
 #include "app.h"
@@ -10,6 +28,7 @@
 #include "store/db.h"
 #include "job.h"
 #include "auth/auth.h"
+#include "sio.h"
 
 struct health_job {
 	struct job	job;
@@ -18,14 +37,47 @@ struct health_job {
 
 static void	health_work(struct job *);
 static int	health_bad_token(struct http_request *);
+static int	health_store(struct http_request *, int);
 
 int
 page_healthz(struct http_request *req)
 {
+	return (health_store(req, 1));
+}
+
+int
+page_readyz(struct http_request *req)
+{
+	return (health_store(req, 0));
+}
+
+int
+page_livez(struct http_request *req)
+{
+	http_util_json(req, 200, "{\"status\":\"ok\"}");
+	return (KORE_RESULT_OK);
+}
+
+int
+page_realtime_health(struct http_request *req)
+{
+	char	buf[128];
+
+	(void)snprintf(buf, sizeof(buf),
+	    "{\"clients\":%zu,\"debug\":%s,\"status\":\"running\"}",
+	    eio_session_count_all(), korio.ws_debug ? "true" : "false");
+	http_util_json(req, 200, buf);
+	return (KORE_RESULT_OK);
+}
+
+/* The store's ping, on a pool thread; check_token: refuse a bad one. */
+static int
+health_store(struct http_request *req, int check_token)
+{
 	struct health_job	*hj;
 
 	if (!http_state_exists(req)) {
-		if (health_bad_token(req)) {
+		if (check_token && health_bad_token(req)) {
 			http_util_json(req, 401,
 			    "{\"status\":401,\"title\":\"Unauthorized\"}");
 			return (KORE_RESULT_OK);
@@ -42,7 +94,7 @@ page_healthz(struct http_request *req)
 	if (hj->ok) {
 		http_util_json(req, 200, "{\"status\":\"ok\"}");
 	} else {
-		kore_log(LOG_WARNING, "healthz: store unreachable");
+		kore_log(LOG_WARNING, "%s: store unreachable", req->path);
 		http_util_json(req, 503, "{\"status\":\"unavailable\"}");
 	}
 

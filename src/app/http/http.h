@@ -24,6 +24,9 @@ struct netaddr;
 
 /* health.c */
 int	page_healthz(struct http_request *);
+int	page_readyz(struct http_request *);
+int	page_livez(struct http_request *);
+int	page_realtime_health(struct http_request *);
 
 /* http_util.c */
 void	http_util_json(struct http_request *, int, const char *);

@@ -43,6 +43,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <kore/kore.h>
@@ -59,6 +60,13 @@
 
 struct eio_endpoint		engine_endpoints[SIO_ENDPOINT_MAX];
 struct sio_frame		*engine_frame_noop;
+
+/*
+ * Open sessions per worker, in memory the parent maps before the workers
+ * fork (engine_parent_init()), so any worker can tell the process's total.
+ */
+#define ENGINE_COUNT_SLOTS	256
+static volatile u_int64_t	*engine_counts;
 
 static int			nendpoints;
 static struct hmap		sessions;
@@ -88,6 +96,7 @@ static size_t			engine_closed_next;
 
 static void	engine_sid_new(char *);
 static void	engine_tick(void *, u_int64_t);
+static void	engine_count_update(void);
 static void	session_open_packet(struct eio_session *, struct sbuf *);
 static void	session_hb_set(struct eio_session *, int, u_int64_t);
 static void	session_pong(struct eio_session *);
@@ -113,6 +122,8 @@ engine_init(void)
 	engine_frame_noop = frame_new_text(EIO_PACKET_NOOP, NULL, 0);
 
 	engine_relay_init();
+	/* A restarted worker's sessions died with it. */
+	engine_count_update();
 
 	tick = engine_tick_interval();
 	engine_tick_ms = tick;
@@ -169,10 +180,47 @@ eio_worker_id(void)
 	return (worker->id);
 }
 
+/* Open sessions on this worker. */
 size_t
 eio_session_count(void)
 {
 	return (sessions.count);
+}
+
+/* Open sessions on every worker of the process. */
+size_t
+eio_session_count_all(void)
+{
+	size_t		i, n;
+
+	if (engine_counts == NULL)
+		return (sessions.count);
+
+	for (i = n = 0; i < ENGINE_COUNT_SLOTS; i++)
+		n += __atomic_load_n(&engine_counts[i], __ATOMIC_RELAXED);
+	return (n);
+}
+
+/* From sio_parent_init(): the per-worker session counts. */
+void
+engine_parent_init(void)
+{
+	void	*p;
+
+	p = mmap(NULL, ENGINE_COUNT_SLOTS * sizeof(u_int64_t),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("engine_parent_init: mmap: %s", errno_s);
+	engine_counts = p;
+}
+
+/* This worker's slot, after a session came or went. */
+static void
+engine_count_update(void)
+{
+	if (engine_counts != NULL && worker->id < ENGINE_COUNT_SLOTS)
+		__atomic_store_n(&engine_counts[worker->id], sessions.count,
+		    __ATOMIC_RELAXED);
 }
 
 const char *
@@ -346,6 +394,7 @@ engine_session_new(int ep, int transport)
 	s->state = SESS_OPEN;
 	s->transport = transport;
 	hmap_put(&sessions, s->sid, SIO_SID_LEN, s);
+	engine_count_update();
 	session_hb_set(s, HB_PING, kore_time_ms() + sio_conf.ping_interval);
 
 	sbuf_init(&b);
@@ -411,6 +460,7 @@ engine_session_close(struct eio_session *s, const char *reason, int client)
 
 	s->state = SESS_CLOSED;
 	(void)hmap_del(&sessions, s->sid, SIO_SID_LEN);
+	engine_count_update();
 	session_hb_set(s, HB_NONE, 0);
 
 	if (sio_conf.debug)

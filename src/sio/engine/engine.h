@@ -41,6 +41,7 @@ void			 frame_ref(struct sio_frame *);
 void			 frame_unref(struct sio_frame *);
 
 /* engine.c */
+void		 engine_parent_init(void);
 void		 engine_init(void);
 u_int64_t	 engine_tick_interval(void);
 void		 engine_send_frames(struct eio_session *, struct sio_frame **,

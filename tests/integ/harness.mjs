@@ -380,6 +380,9 @@ function openSqliteStore(dbPath) {
     async setAdmin(id, admin = true) {
       run(`UPDATE users SET doc = json_set(doc, '$.admin', json(${q(admin)})) WHERE id = ${q(id)}`);
     },
+    async deleteUser(id) {
+      run(`DELETE FROM users WHERE id = ${q(id)}`);
+    },
     async close() {},
   };
 }
@@ -403,6 +406,9 @@ async function openMongoStore(uri) {
     },
     async setAdmin(id, admin = true) {
       await users.updateOne({ _id: new ObjectId(id) }, { $set: { admin } });
+    },
+    async deleteUser(id) {
+      await users.deleteOne({ _id: new ObjectId(id) });
     },
     async close() {
       await client.close();

@@ -43,16 +43,13 @@
 #define RT_JOB_CONNECT		1
 #define RT_JOB_JOIN		2
 
-struct rt_sock {
-	char		user[STORE_OID_LEN + 1];
-};
-
 struct rt_job {
 	struct job		job;
 	int			kind;
 	struct sio_socket	*so;
 	char			user[STORE_OID_LEN + 1];
 	char			project[STORE_OID_LEN + 1];
+	int64_t			exp;
 	int64_t			ack;
 	int			found;
 	int			member;
@@ -64,7 +61,7 @@ struct sio_nsp		*rt_nsp;
 static void	rt_connect(struct sio_socket *, json_t *);
 static void	rt_refuse(struct sio_socket *, const char *, const char *);
 static void	rt_disconnect(struct sio_socket *, const char *);
-static void	rt_accepted(struct sio_socket *, const char *);
+static void	rt_accepted(struct sio_socket *, const char *, int64_t);
 static int	rt_allow(struct sio_socket *, const struct sio_event *);
 static int	rt_budget(struct sio_socket *);
 static void	rt_sweep(void *, u_int64_t);
@@ -124,6 +121,8 @@ realtime_init(void)
 		sio_nsp_on(rt_nsp, "debug:worker", rt_debug_worker);
 
 	presence_init(rt_nsp);
+	revalidate_init((u_int64_t)rt_env_num("REALTIME_REVALIDATE_MS",
+	    60000, 0, 86400000));
 }
 
 static void
@@ -160,6 +159,7 @@ rt_connect(struct sio_socket *so, json_t *auth)
 
 	j = rt_job_new(so, RT_JOB_CONNECT);
 	memcpy(j->user, claims.user_id, STORE_OID_LEN + 1);
+	j->exp = claims.exp;
 	job_start(&j->job);
 }
 
@@ -173,7 +173,7 @@ rt_refuse(struct sio_socket *so, const char *message, const char *why)
 }
 
 static void
-rt_accepted(struct sio_socket *so, const char *user)
+rt_accepted(struct sio_socket *so, const char *user, int64_t exp)
 {
 	struct rt_sock	*rs;
 	char		room[RT_ROOM_MAX];
@@ -184,6 +184,7 @@ rt_accepted(struct sio_socket *so, const char *user)
 
 	rs = mem_calloc(1, sizeof(*rs));
 	memcpy(rs->user, user, STORE_OID_LEN + 1);
+	rs->exp = exp;
 	sio_socket_set_udata(so, rs);
 
 	(void)snprintf(room, sizeof(room), "user:%s", user);
@@ -466,7 +467,7 @@ rt_job_done(struct job *job)
 		} else if (!j->found) {
 			rt_refuse(j->so, "User not found", "no such user");
 		} else {
-			rt_accepted(j->so, j->user);
+			rt_accepted(j->so, j->user, j->exp);
 		}
 		return;
 	}

@@ -26,3 +26,6 @@ fuzz_token_LIBS = libjwt libcrypto
 
 FUZZ_TARGETS += fuzz_rest_query
 fuzz_rest_query_SRCS = fuzz/fuzz_rest_query.c fuzz/rest_stubs.c src/app/http/rest_query.c
+
+FUZZ_TARGETS += fuzz_query
+fuzz_query_SRCS = fuzz/fuzz_query.c $(wildcard src/app/realtime/query*.c)

@@ -41,3 +41,6 @@ test_hmap_SRCS = tests/unit/test_hmap.c src/sio/codec/hmap.c src/sio/codec/sbuf.
 
 UNIT_TESTS += test_limit
 test_limit_SRCS = tests/unit/test_limit.c src/app/realtime/limit.c
+
+UNIT_TESTS += test_query
+test_query_SRCS = tests/unit/test_query.c $(wildcard src/app/realtime/query*.c)

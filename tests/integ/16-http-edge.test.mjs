@@ -1,0 +1,209 @@
+// The HTTP edge facing clients directly (Kore itself, patched: patches/): body
+// accounting and pipelining, error answers that reach a client still sending
+// its body. Every attack comes from outside, over raw sockets.
+
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { restClient, SLOW, startKorio } from "./harness.mjs";
+
+// ---- raw HTTP -----------------------------------------------------------------
+
+// Opens a connection (from localAddress, default 127.0.0.1) and writes
+// data (a string, a Buffer, or a list of them written gap ms apart). Resolves
+// { text, closed } once the server closed, or after ms with closed false.
+function exchange(port, data, { ms = 5000 * SLOW, localAddress, gap = 100 } = {}) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: "127.0.0.1", localAddress });
+    let text = "";
+    const done = (closed) => {
+      clearTimeout(t);
+      s.destroy();
+      resolve({ text, closed });
+    };
+    const t = setTimeout(() => done(false), ms);
+    s.on("data", (d) => { text += d.toString("latin1"); });
+    s.on("error", () => {});
+    s.on("close", () => done(true));
+    s.on("connect", async () => {
+      for (const [i, d] of [data].flat().entries()) {
+        if (i > 0) await sleep(gap);
+        if (!s.destroyed) s.write(d);
+      }
+    });
+  });
+}
+
+// The status codes of the answers in text, in order (each read past its
+// head and its content-length bytes of body).
+function statuses(text) {
+  const out = [];
+  let at = 0;
+  for (;;) {
+    const m = /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n/.exec(text.slice(at));
+    if (m === null) return out;
+    out.push(Number(m[1]));
+    const end = text.indexOf("\r\n\r\n", at);
+    if (end === -1) return out;
+    const cl = /^content-length: *(\d+)/im.exec(text.slice(at, end));
+    at = end + 4 + (cl ? Number(cl[1]) : 0);
+  }
+}
+
+const head = (method, path, headers = {}) =>
+  `${method} ${path} HTTP/1.1\r\nHost: korio.test\r\n` +
+  Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+
+const json = (o) => JSON.stringify(o);
+
+// GET /healthz on a fresh connection from localAddress: { status, ms }.
+async function healthz(port, localAddress) {
+  const t0 = Date.now();
+  const r = await exchange(port, head("GET", "/healthz", { Connection: "close" }), {
+    ms: 10000 * SLOW, localAddress,
+  });
+  return { status: statuses(r.text)[0], ms: Date.now() - t0 };
+}
+
+// The server of one describe block's tests: started before them, stopped
+// after them; ctx.srv once started.
+function server(opts, onStart = async () => {}) {
+  const ctx = {};
+  before(async () => {
+    ctx.srv = await startKorio(opts);
+    await onStart(ctx.srv);
+  });
+  after(async () => {
+    await ctx.srv?.stop();
+  });
+  return ctx;
+}
+
+// ---- body accounting and pipelining ------------------------------------------
+
+describe("a body is Content-Length bytes; what follows is the next request", () => {
+  const ctx = server({ workers: 2 });
+
+  // POST Content-Length: 1 with "AB" in the first read, then mib MiB more
+  // as fast as the server takes them. Resolves { text, closed } once the
+  // server closed, or after a bounded wait with closed false.
+  async function overlong(mib) {
+    const s = net.connect(ctx.srv.port, "127.0.0.1");
+    let text = "";
+    let closed = false;
+    s.on("data", (d) => { text += d.toString("latin1"); });
+    s.on("error", () => {});
+    const gone = new Promise((r) => s.on("close", () => { closed = true; r(); }));
+    await new Promise((r) => s.on("connect", r));
+    s.write(head("POST", "/auth/login", { "Content-Type": "application/json", "Content-Length": 1 }) + "AB");
+    const chunk = Buffer.alloc(256 * 1024, 0x41);
+    for (let i = 0; i < mib * 4 && !closed; i++) {
+      if (!s.write(chunk)) await Promise.race([new Promise((r) => s.once("drain", r)), gone]);
+    }
+    await Promise.race([gone, sleep(10000 * SLOW)]);
+    s.destroy();
+    return { text, closed };
+  }
+
+  test("Content-Length: 1 with 'AB' and 2 MiB after: the byte is the body, the rest a bad request", async () => {
+    // Before: no answer, every byte kept as body, the connection open
+    // until the 60 s body timeout.
+    const r = await overlong(2);
+    assert.ok(r.closed, `connection still open; got ${JSON.stringify(r.text.slice(0, 200))}`);
+    assert.deepEqual(statuses(r.text), [400, 431], r.text.slice(0, 600));
+    assert.match(r.text, /Malformed JSON/);
+  });
+
+  test("... and 16 MiB after: the connection is closed, the server answers others meanwhile", async () => {
+    const blast = overlong(16);
+    const h = await healthz(ctx.srv.port);
+    assert.equal(h.status, 200);
+    const r = await blast;
+    assert.ok(r.closed, "connection still open");
+    assert.ok(statuses(r.text).every((x) => x === 400 || x === 431), r.text.slice(0, 600));
+  });
+
+  test("pipelined: a POST with its body, then a GET, in one write: both answered, in order", async () => {
+    const body = json({ email: "nobody@example.com", password: "wrong password" });
+    const r = await exchange(ctx.srv.port,
+      head("POST", "/auth/login", { "Content-Type": "application/json", "Content-Length": body.length }) + body +
+      head("GET", "/healthz", { Connection: "close" }));
+    assert.deepEqual(statuses(r.text), [401, 200], r.text);
+    assert.ok(r.closed);
+  });
+
+  test("pipelined GETs in one write are all answered", async () => {
+    const r = await exchange(ctx.srv.port,
+      head("GET", "/healthz") + head("GET", "/favicon.svg") + head("GET", "/healthz", { Connection: "close" }));
+    assert.deepEqual(statuses(r.text), [200, 200, 200], r.text);
+  });
+
+  test("a body in pieces, then the next request: answered in order", async () => {
+    const body = json({ email: "nobody@example.com", password: "wrong password" });
+    const r = await exchange(ctx.srv.port, [
+      head("POST", "/auth/login", { "Content-Type": "application/json", "Content-Length": body.length }) + body.slice(0, 5),
+      body.slice(5, 20),
+      body.slice(20) + head("GET", "/healthz"),
+      head("GET", "/healthz", { Connection: "close" }),
+    ]);
+    assert.deepEqual(statuses(r.text), [401, 200, 200], r.text);
+  });
+});
+
+// ---- error answers reach the client ------------------------------------------
+
+describe("an error answer reaches a client still sending its body", () => {
+  test("POST /todos with 2 MiB and 8 MiB from fetch: 413 every time, on fresh servers", async () => {
+    for (let run = 0; run < 3; run++) {
+      const srv = await startKorio({ workers: 2 });
+      try {
+        const api = restClient(srv.url);
+        const u = await api.signup(`big${run}@example.com`);
+        for (const mib of [2, 8]) {
+          const body = json({ title: "x".repeat(mib * 1024 * 1024) });
+          const r = await fetch(`${srv.url}/todos`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${u.token}` },
+            body,
+          }).then((res) => res.status, (e) => `${e.message} (${e.cause?.code ?? e.cause})`);
+          assert.equal(r, 413, `run ${run}, ${mib} MiB`);
+        }
+      } finally {
+        await srv.stop();
+      }
+    }
+  });
+
+  // A client that sends the whole request, then reads (before: the server
+  // closed after its 413 with the body still coming, the kernel answered
+  // the rest with a reset, and the client's write failed before it read).
+  function sendThenRead(port, data) {
+    return new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      let text = "";
+      s.pause();
+      s.on("data", (d) => { text += d.toString("latin1"); });
+      s.on("error", () => {});
+      s.on("close", () => resolve(text));
+      s.on("connect", () => s.write(data, () => s.resume()));
+    });
+  }
+
+  test("a 413 reaches a client that sends all of its body before it reads", async () => {
+    const srv = await startKorio({ workers: 2 });
+    try {
+      const size = 4 * 1024 * 1024;
+      const req = Buffer.concat([
+        Buffer.from(head("POST", "/todos", { "Content-Type": "application/json", "Content-Length": size })),
+        Buffer.alloc(size, 0x20),
+      ]);
+      for (let run = 0; run < 5; run++) {
+        const text = await sendThenRead(srv.port, req);
+        assert.deepEqual(statuses(text), [413], `run ${run}: ${JSON.stringify(text.slice(0, 80))}`);
+      }
+    } finally {
+      await srv.stop();
+    }
+  });
+});

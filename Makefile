@@ -227,9 +227,10 @@ FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_BIN	:= build/fuzz
 
 define fuzz_rule
-$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS)
+$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS)
 	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(shell pkg-config --cflags jansson) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) \
+	    $$(shell pkg-config --cflags jansson) \
 	    -o $$@ $$($(1)_SRCS) $$(shell pkg-config --libs jansson)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))

@@ -17,3 +17,9 @@ fuzz_sio_binary_SRCS = fuzz/fuzz_sio_binary.c src/sio/codec/sio_packet.c src/sio
 
 FUZZ_TARGETS += fuzz_netaddr
 fuzz_netaddr_SRCS = fuzz/fuzz_netaddr.c src/app/netaddr.c
+
+# Kore's request framing, from the patched Kore tree (patches/).
+FUZZ_TARGETS += fuzz_http_framing
+fuzz_http_framing_SRCS = fuzz/fuzz_http_framing.c $(KORE_TREE)/src/http_framing.c
+fuzz_http_framing_CFLAGS = -I$(KORE_TREE)/include/kore
+fuzz_http_framing_DEPS = $(KORE_TREE)/.patched

@@ -1,6 +1,7 @@
 // The HTTP edge facing clients directly (Kore itself, patched: patches/): body
 // accounting and pipelining, error answers that reach a client still sending
-// its body. Every attack comes from outside, over raw sockets.
+// its body, and request framing (Content-Length, Transfer-Encoding). Every
+// attack comes from outside, over raw sockets.
 
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -204,6 +205,94 @@ describe("an error answer reaches a client still sending its body", () => {
       }
     } finally {
       await srv.stop();
+    }
+  });
+});
+
+// ---- request framing ----------------------------------------------------------
+
+describe("request framing (RFC 9112): one reading of where a request ends", () => {
+  let api, alice;
+  const ctx = server({ workers: 2 }, async (srv) => {
+    api = restClient(srv.url);
+    alice = await api.signup("alice@example.com");
+  });
+
+  const todos = async () => (await api.get("/todos", { token: alice.token })).body.total;
+  const post = (headers, body) =>
+    exchange(ctx.srv.port, head("POST", "/todos", {
+      Authorization: `Bearer ${alice.token}`, "Content-Type": "application/json", ...headers,
+    }) + body);
+
+  test("two different Content-Length values: 400, closed, nothing written", async () => {
+    const n = await todos();
+    const body = json({ title: "smuggled" });
+    for (const cl of [[body.length, 5], [5, body.length]]) {
+      // Two fields (a proxy taking the last one would frame it otherwise).
+      const r = await exchange(ctx.srv.port,
+        `POST /todos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${alice.token}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${cl[0]}\r\nContent-Length: ${cl[1]}\r\n\r\n${body}`);
+      assert.deepEqual(statuses(r.text), [400], r.text);
+      assert.ok(r.closed);
+    }
+    for (const v of [`${body.length}, 5`, `+${body.length}`, `${body.length}x`, `0x${body.length.toString(16)}`, ""]) {
+      const r = await post({ "Content-Length": v }, body);
+      assert.deepEqual(statuses(r.text), [400], `${JSON.stringify(v)}: ${r.text}`);
+      assert.ok(r.closed);
+    }
+    assert.equal(await todos(), n);
+  });
+
+  test("the same value twice is that value", async () => {
+    const n = await todos();
+    const body = json({ title: "twice" });
+    const r = await post({ "Content-Length": `${body.length}, ${body.length}`, Connection: "close" }, body);
+    assert.deepEqual(statuses(r.text), [201], r.text);
+    assert.equal(await todos(), n + 1);
+  });
+
+  test("Transfer-Encoding: with Content-Length 400, chunked 411, other codings 501; closed", async () => {
+    const n = await todos();
+    const body = json({ title: "chunked" });
+    const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const cases = [
+      [{ "Content-Length": chunked.length, "Transfer-Encoding": "chunked" }, 400],
+      [{ "Transfer-Encoding": "chunked" }, 411],
+      [{ "Transfer-Encoding": "gzip, chunked" }, 501],
+      [{ "Transfer-Encoding": "chunked, gzip" }, 400],
+    ];
+    for (const [h, want] of cases) {
+      const r = await post(h, chunked);
+      assert.deepEqual(statuses(r.text), [want], `${JSON.stringify(h)}: ${r.text}`);
+      assert.ok(r.closed);
+    }
+    // On a GET too: its body is not the next request.
+    const r = await exchange(ctx.srv.port, head("GET", "/healthz", { "Transfer-Encoding": "chunked" }) +
+      "0\r\n\r\n" + head("GET", "/healthz"));
+    assert.deepEqual(statuses(r.text), [411], r.text);
+    assert.equal(await todos(), n);
+  });
+
+  test("a GET with a Content-Length has a body, never taken for a request", async () => {
+    const inner = head("DELETE", "/todos/0123456789abcdef01234567");
+    const r = await exchange(ctx.srv.port,
+      head("GET", "/healthz", { "Content-Length": inner.length }) + inner +
+      head("GET", "/healthz", { Connection: "close" }));
+    assert.deepEqual(statuses(r.text), [200, 200], r.text);
+  });
+
+  test("bare CR, a folded line, two Host fields, too many or too long fields: 4xx, closed", async () => {
+    const cases = [
+      ["GET /healthz HTTP/1.1\r\nHost: x\rContent-Length: 5\r\n\r\n", 400],
+      ["GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400],
+      ["GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400],
+      [`GET /healthz HTTP/1.1\r\nHost: x\r\n${"X-A: b\r\n".repeat(80)}\r\n`, 431],
+      [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: ${"b".repeat(5000)}\r\n\r\n`, 431],
+    ];
+    for (const [req, want] of cases) {
+      const r = await exchange(ctx.srv.port, req);
+      assert.deepEqual(statuses(r.text), [want], `${JSON.stringify(req.slice(0, 60))}: ${r.text}`);
+      assert.ok(r.closed);
     }
   });
 });

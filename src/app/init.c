@@ -8,7 +8,8 @@
  * attaches its domain to, on BIND:PORT, with WORKERS workers.
  *
  * kore_worker_configure() runs in each worker after the sandbox is in
- * place and opens the store for that worker.
+ * place: it sets Kore's request timeouts from the environment and opens
+ * the store for that worker.
  *
  * The seccomp filter below adds what the app needs on top of Kore's own
  * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
@@ -105,6 +106,10 @@ kore_parent_configure(int argc, char **argv)
 void
 kore_worker_configure(void)
 {
+	/* Kore's own request timeouts, from the environment. */
+	http_header_timeout = korio.http_header_timeout;
+	http_body_timeout = korio.http_body_timeout;
+
 	job_init();
 	db_init();
 	realtime_init();

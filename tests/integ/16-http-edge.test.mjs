@@ -1,7 +1,8 @@
 // The HTTP edge facing clients directly (Kore itself, patched: patches/): body
 // accounting and pipelining, error answers that reach a client still sending
-// its body, and request framing (Content-Length, Transfer-Encoding). Every
-// attack comes from outside, over raw sockets.
+// its body, request framing (Content-Length, Transfer-Encoding), and header and
+// body timeouts that spare held long polls. Every attack comes from outside,
+// over raw sockets.
 
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -294,5 +295,48 @@ describe("request framing (RFC 9112): one reading of where a request ends", () =
       assert.deepEqual(statuses(r.text), [want], `${JSON.stringify(req.slice(0, 60))}: ${r.text}`);
       assert.ok(r.closed);
     }
+  });
+});
+
+// ---- header and body timeouts -----------------------------------------------
+
+describe("header and body timeouts (HTTP_HEADER_TIMEOUT=1, HTTP_BODY_TIMEOUT=2)", () => {
+  const ctx = server({
+    workers: 2,
+    env: { HTTP_HEADER_TIMEOUT: "1", HTTP_BODY_TIMEOUT: "2", SIO_PING_INTERVAL: "5000", SIO_PING_TIMEOUT: "5000" },
+  });
+
+  test("a head that never ends: 408, closed", async () => {
+    const r = await exchange(ctx.srv.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n", { ms: 6000 * SLOW });
+    assert.ok(r.closed, "still open");
+    assert.deepEqual(statuses(r.text), [408], r.text);
+  });
+
+  test("a body that never ends: 408, closed", async () => {
+    const r = await exchange(ctx.srv.port,
+      head("POST", "/auth/login", { "Content-Type": "application/json", "Content-Length": 100 }) + "{",
+      { ms: 8000 * SLOW });
+    assert.ok(r.closed, "still open");
+    assert.deepEqual(statuses(r.text), [408], r.text);
+  });
+
+  test("a held long poll outlives both timeouts; a kept-alive connection gets no 408", async () => {
+    const open = await fetch(`${ctx.srv.url}/socket.io/?EIO=4&transport=polling`).then((r) => r.text());
+    assert.equal(open[0], "0", open);
+    const { sid } = JSON.parse(open.slice(1));
+
+    // The poll is held until the server's ping (5 s), past both timeouts.
+    const t0 = Date.now();
+    const r = await exchange(ctx.srv.port,
+      head("GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { Connection: "close" }),
+      { ms: 15000 * SLOW });
+    assert.deepEqual(statuses(r.text), [200], r.text);
+    assert.match(r.text, /\r\n\r\n2$/);
+    assert.ok(Date.now() - t0 >= 3000, `poll answered after ${Date.now() - t0} ms`);
+
+    // Idle between two requests for longer than the header timeout.
+    const k = await exchange(ctx.srv.port, [head("GET", "/healthz"), head("GET", "/healthz", { Connection: "close" })],
+      { gap: 2500 });
+    assert.deepEqual(statuses(k.text), [200, 200], k.text);
   });
 });

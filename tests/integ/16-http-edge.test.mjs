@@ -1,10 +1,12 @@
 // The HTTP edge facing clients directly (Kore itself, patched: patches/): body
 // accounting and pipelining, error answers that reach a client still sending
-// its body, request framing (Content-Length, Transfer-Encoding), and header and
-// body timeouts that spare held long polls. Every attack comes from outside,
-// over raw sockets.
+// its body, request framing (Content-Length, Transfer-Encoding), header and
+// body timeouts that spare held long polls, and WebSocket PINGs held to the
+// send budget. Every attack comes from outside, over raw sockets.
 
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -338,5 +340,103 @@ describe("header and body timeouts (HTTP_HEADER_TIMEOUT=1, HTTP_BODY_TIMEOUT=2)"
     const k = await exchange(ctx.srv.port, [head("GET", "/healthz"), head("GET", "/healthz", { Connection: "close" })],
       { gap: 2500 });
     assert.deepEqual(statuses(k.text), [200, 200], k.text);
+  });
+});
+
+// Pids of the server's workers (the children of its parent process).
+function workerPids(srv) {
+  const pids = [];
+  for (const p of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[1]) === srv.child.pid && f[0] !== "Z") pids.push(Number(p));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+// Resident memory of a process, in bytes.
+function rss(pid) {
+  const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
+  return Number(m[1]) * 1024;
+}
+
+// ---- WebSocket PINGs within the send budget ----------------------------------
+
+// A raw WebSocket to /socket.io/ that has read its 101 and open packet.
+async function wsRaw(port) {
+  const s = net.connect(port, "127.0.0.1");
+  s.on("error", () => {});
+  await new Promise((r) => s.on("connect", r));
+  s.write(head("GET", "/socket.io/?EIO=4&transport=websocket", {
+    Upgrade: "websocket", Connection: "Upgrade",
+    "Sec-WebSocket-Key": crypto.randomBytes(16).toString("base64"), "Sec-WebSocket-Version": 13,
+  }));
+  let got = Buffer.alloc(0);
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("no 101 and open packet")), 5000 * SLOW);
+    const on = (d) => {
+      got = Buffer.concat([got, d]);
+      const end = got.indexOf("\r\n\r\n");
+      if (end !== -1 && got.length > end + 4 + 2) {
+        clearTimeout(t);
+        s.off("data", on);
+        resolve();
+      }
+    };
+    s.on("data", on);
+  });
+  assert.match(got.toString("latin1"), /^HTTP\/1\.1 101 /);
+  return s;
+}
+
+// count masked PING frames of 125 bytes each.
+function pings(count) {
+  const payload = Buffer.alloc(125, 0x70);
+  const mask = crypto.randomBytes(4);
+  const frame = Buffer.alloc(2 + 4 + 125);
+  frame[0] = 0x89;
+  frame[1] = 0x80 | 125;
+  mask.copy(frame, 2);
+  for (let i = 0; i < 125; i++) frame[6 + i] = payload[i] ^ mask[i % 4];
+  return Buffer.concat(Array(count).fill(frame));
+}
+
+describe("WebSocket PINGs from a client that never reads", () => {
+  const ctx = server({ workers: 1 });
+
+  test("closed once the PONGs waiting pass SIO_MAX_BUFFER (4 MiB); the worker's memory comes back", async () => {
+    const [pid] = workerPids(ctx.srv);
+    assert.ok(pid, "no worker");
+    const s = await wsRaw(ctx.srv.port);
+    s.pause();
+    await sleep(200);
+    const base = rss(pid);
+
+    let closed = false;
+    const gone = new Promise((r) => s.on("close", () => { closed = true; r(); }));
+    const chunk = pings(8000); // 1 MiB
+    let sent = 0;
+    const limit = 96 * 1024 * 1024;
+    while (!closed && sent < limit) {
+      const ok = s.write(chunk);
+      sent += chunk.length;
+      if (!ok) await Promise.race([new Promise((r) => s.once("drain", r)), gone, sleep(3000 * SLOW)]);
+    }
+    // The server closes the connection (before: never, and 79 MB of PINGs
+    // had grown the worker by 250 MB).
+    await Promise.race([gone, sleep(5000 * SLOW)]);
+    s.destroy();
+    assert.ok(closed, `still open after ${sent >> 20} MiB of PINGs; worker at ${rss(pid) >> 20} MiB`);
+    assert.ok(sent < limit, "every PING was taken");
+
+    await sleep(500);
+    const grown = rss(pid) - base;
+    assert.ok(grown < 24 * 1024 * 1024, `worker grew by ${grown >> 20} MiB and kept it`);
+    assert.match(ctx.srv.logs(), /websocket: more than 4194304 bytes queued/);
   });
 });

@@ -102,6 +102,8 @@ realtime_init(void)
 	    50, 3600000);
 	cf.max_payload = (size_t)rt_env_num("SIO_MAX_PAYLOAD", 1000000,
 	    1024, 1000000);
+	cf.max_buffer = (size_t)rt_env_num("SIO_MAX_BUFFER", 4194304,
+	    65536, 1073741824);
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
 	sio_init(&cf);

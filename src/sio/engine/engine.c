@@ -114,6 +114,9 @@ engine_init(void)
 
 	engine_relay_init();
 
+	/* Kore answers PINGs itself: its PONGs count against the budget. */
+	kore_websocket_maxqueue = sio_conf.max_buffer;
+
 	tick = engine_tick_interval();
 	engine_tick_ms = tick;
 	(void)kore_timer_add(engine_tick, tick, NULL, 0);

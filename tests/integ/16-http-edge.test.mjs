@@ -1,8 +1,9 @@
 // The HTTP edge facing clients directly (Kore itself, patched: patches/): body
 // accounting and pipelining, error answers that reach a client still sending
 // its body, request framing (Content-Length, Transfer-Encoding), header and
-// body timeouts that spare held long polls, and WebSocket PINGs held to the
-// send budget. Every attack comes from outside, over raw sockets.
+// body timeouts that spare held long polls, WebSocket PINGs held to the send
+// budget, and the per-address connection cap. Every attack comes from outside,
+// over raw sockets.
 
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
@@ -438,5 +439,99 @@ describe("WebSocket PINGs from a client that never reads", () => {
     const grown = rss(pid) - base;
     assert.ok(grown < 24 * 1024 * 1024, `worker grew by ${grown >> 20} MiB and kept it`);
     assert.match(ctx.srv.logs(), /websocket: more than 4194304 bytes queued/);
+  });
+});
+
+// ---- the per-address connection cap -----------------------------------------
+
+// n connections from localAddress that each send a POST head and never
+// their body. Resolves { socks, refused(): count closed by the server }.
+async function stalled(port, n, localAddress) {
+  const socks = [];
+  let refused = 0;
+  const opened = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.connect({ port, host: "127.0.0.1", localAddress });
+    s.on("error", () => {});
+    s.resume();
+    s.on("close", () => { s.gone = true; refused++; });
+    opened.push(new Promise((r) => {
+      s.once("connect", () => {
+        s.write(head("POST", "/auth/login", { "Content-Type": "application/json", "Content-Length": 1000 }) + "{");
+        r();
+      });
+      s.once("close", r);
+    }));
+    socks.push(s);
+    if (i % 200 === 199) await Promise.all(opened.splice(0));
+  }
+  await Promise.all(opened);
+  return { socks, refused: () => refused, close: () => socks.forEach((s) => s.destroy()) };
+}
+
+describe("one address flooding with half-sent requests", () => {
+  // One worker: its 4000 request slots (kore.conf) are all there is.
+  const ctx = server({ workers: 1, env: { HTTP_BODY_TIMEOUT: "3" } });
+
+  test("4,100 stalled connections from 127.0.0.2: capped at 256, /healthz answers others at once", async () => {
+    const flood = await stalled(ctx.srv.port, 4100, "127.0.0.2");
+    try {
+      // Past the cap connections are refused (before: all kept, every
+      // request slot taken, 503 or no answer for everyone else).
+      const deadline = Date.now() + 10000 * SLOW;
+      while (flood.refused() < 4100 - 256 && Date.now() < deadline) await sleep(100);
+      assert.ok(flood.refused() >= 4100 - 256, `${4100 - flood.refused()} connections kept`);
+
+      for (const addr of ["127.0.0.3", "127.0.0.4"]) {
+        const h = await healthz(ctx.srv.port, addr);
+        assert.equal(h.status, 200, `from ${addr}`);
+        assert.ok(h.ms < 1000 * SLOW, `/healthz from ${addr} took ${h.ms} ms`);
+      }
+      assert.match(ctx.srv.logs(), /connlimit: 127\.0\.0\.2 has 256 connections/);
+
+      // The kept ones go at the body timeout (3 s), freeing the address.
+      const end = Date.now() + 10000 * SLOW;
+      while (flood.refused() < 4100 && Date.now() < end) await sleep(100);
+      assert.equal(flood.refused(), 4100, "stalled bodies not cut by HTTP_BODY_TIMEOUT");
+      assert.equal((await healthz(ctx.srv.port, "127.0.0.2")).status, 200);
+    } finally {
+      flood.close();
+    }
+  });
+
+  test("TRUSTED_PROXIES (127.0.0.1) are not capped", async () => {
+    const many = await stalled(ctx.srv.port, 300, "127.0.0.1");
+    try {
+      await sleep(500);
+      assert.equal(many.refused(), 0);
+    } finally {
+      many.close();
+    }
+  });
+});
+
+describe("MAX_CONNECTIONS_PER_ADDRESS across workers", () => {
+  const ctx = server({ workers: 2, env: { MAX_CONNECTIONS_PER_ADDRESS: "20" } });
+
+  test("20 per address over both workers; closing some lets as many in", async () => {
+    const a = await stalled(ctx.srv.port, 50, "127.0.0.5");
+    try {
+      await sleep(500);
+      assert.equal(50 - a.refused(), 20);
+      const b = await stalled(ctx.srv.port, 5, "127.0.0.6");
+      await sleep(300);
+      assert.equal(b.refused(), 0);
+      b.close();
+
+      // Free 5 of the 20: 5 more get in, no more.
+      a.socks.filter((s) => !s.gone).slice(0, 5).forEach((s) => s.destroy());
+      await sleep(300);
+      const c = await stalled(ctx.srv.port, 10, "127.0.0.5");
+      await sleep(500);
+      assert.equal(10 - c.refused(), 5);
+      c.close();
+    } finally {
+      a.close();
+    }
   });
 });

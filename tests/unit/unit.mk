@@ -36,3 +36,6 @@ test_order_LIBS = libcrypto
 
 UNIT_TESTS += test_netaddr
 test_netaddr_SRCS = tests/unit/test_netaddr.c src/app/netaddr.c
+
+UNIT_TESTS += test_addrcount
+test_addrcount_SRCS = tests/unit/test_addrcount.c src/app/addrcount.c src/app/netaddr.c

@@ -60,13 +60,14 @@ addrcount_size(u_int32_t slots, u_int32_t workers)
 	    (size_t)slots * addrcount_stride(workers));
 }
 
-/* A new, empty table in mem (addrcount_size() bytes, 8-byte aligned). */
+/*
+ * A new, empty table in mem: addrcount_size() bytes, 8-byte aligned, all
+ * zero (a fresh anonymous mapping: its pages stay untouched until used).
+ */
 void
 addrcount_init(struct addrcount *t, void *mem, u_int32_t slots,
     u_int32_t workers, const u_int64_t key[2])
 {
-	memset(mem, 0, addrcount_size(slots, workers));
-
 	t->head = mem;
 	t->head->slots = slots;
 	t->rows = (u_int8_t *)mem + sizeof(struct addrcount_head);

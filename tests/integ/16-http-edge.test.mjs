@@ -80,7 +80,7 @@ function server(opts, onStart = async () => {}) {
     await onStart(ctx.srv);
   });
   after(async () => {
-    await ctx.srv?.stop();
+    await ctx.srv?.stop({ allowBadLog: opts.allowBadLog === true });
   });
   return ctx;
 }
@@ -532,6 +532,36 @@ describe("MAX_CONNECTIONS_PER_ADDRESS across workers", () => {
       c.close();
     } finally {
       a.close();
+    }
+  });
+});
+
+describe("a worker that dies with connections counted", () => {
+  const ctx = server({ workers: 1, env: { MAX_CONNECTIONS_PER_ADDRESS: "10" }, allowBadLog: true });
+
+  test("its successor takes them out of the count", async () => {
+    const a = await stalled(ctx.srv.port, 12, "127.0.0.8");
+    try {
+      await sleep(500);
+      assert.equal(12 - a.refused(), 10);
+      const [pid] = workerPids(ctx.srv);
+      process.kill(pid, "SIGKILL");
+      await ctx.srv.waitForLog(/worker 1 started[^]*worker 1 started/, 10000 * SLOW);
+      const deadline = Date.now() + 5000 * SLOW;
+      while (a.refused() < 12 && Date.now() < deadline) await sleep(50);
+      assert.equal(a.refused(), 12, "connections of the dead worker still open");
+    } finally {
+      a.close();
+    }
+
+    // Before: the dead worker's 10 stayed counted, and the address was
+    // refused for good.
+    const b = await stalled(ctx.srv.port, 12, "127.0.0.8");
+    try {
+      await sleep(500);
+      assert.equal(12 - b.refused(), 10);
+    } finally {
+      b.close();
     }
   });
 });

@@ -72,7 +72,7 @@ table_new(struct addrcount *t, u_int32_t slots, u_int32_t workers)
 {
 	void	*mem;
 
-	if ((mem = malloc(addrcount_size(slots, workers))) == NULL)
+	if ((mem = calloc(1, addrcount_size(slots, workers))) == NULL)
 		abort();
 	addrcount_init(t, mem, slots, workers, key);
 	return (mem);

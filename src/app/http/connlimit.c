@@ -111,9 +111,11 @@ connlimit_worker_init(void)
 		    worker->id, cl_table.workers);
 
 	/* A restarted worker: its predecessor's connections are gone. */
-	connlimit_lock();
-	addrcount_clear_worker(&cl_table, worker->id - 1);
-	connlimit_unlock();
+	if (worker->restarted) {
+		connlimit_lock();
+		addrcount_clear_worker(&cl_table, worker->id - 1);
+		connlimit_unlock();
+	}
 
 	cl_nfd = worker_rlimit_nofiles;
 	cl_counted = mem_calloc(cl_nfd, 1);

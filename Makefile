@@ -6,12 +6,16 @@
 #   make asan       the same binaries built with ASan+UBSan under build/asan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #
-# Kore itself is compiled from the sources Debian ships (KORE_SOURCE) into
-# build/<variant>/kore and linked into one executable with the app, the
-# baked-in kore.conf and everything under assets/.
+# Kore itself is compiled from the sources Debian ships (KORE_SOURCE, never
+# modified) with the patches of patches/ applied to a copy of them
+# (KORE_TREE, build/kore-src) into build/<variant>/kore, and linked into one
+# executable with the app, the baked-in kore.conf and everything under
+# assets/.
 
 CC		?= cc
 KORE_SOURCE	?= /usr/share/kore
+KORE_PATCHES	:= $(sort $(wildcard patches/*.patch))
+KORE_TREE	:= $(abspath build/kore-src)
 KORE_FLAVOR	?=
 NODE		?= node
 FUZZ_SECONDS	?= 60
@@ -57,10 +61,10 @@ asset_sym	= $(subst .,_,$(subst -,_,$(notdir $(1))))
 ASSET_OBJS	:= $(foreach a,$(ASSETS),$(B)/assets/$(call asset_sym,$(a)).o)
 
 SB_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app \
-		  -I$(KORE_SOURCE)/include $(PKG_CFLAGS) \
+		  -I$(KORE_TREE)/include $(PKG_CFLAGS) \
 		  $(shell cat $(KOREOBJ)/features 2>/dev/null)
 # Generated asset sources are not held to the warning set.
-ASSET_CFLAGS	= $(STD) -O1 -I$(KORE_SOURCE)/include \
+ASSET_CFLAGS	= $(STD) -O1 -I$(KORE_TREE)/include \
 		  $(shell cat $(KOREOBJ)/features 2>/dev/null)
 SB_LDFLAGS	= $(SAN_FLAGS) $(PKG_LIBS) $(shell cat $(KOREOBJ)/ldflags)
 
@@ -83,15 +87,31 @@ mime_conf	:= text/plain
 asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
 
 .PHONY: all run test asan fuzz fuzz-smoke unit unit-mongo integ deps npm-deps \
-	clean kodev-check check-layers
+	clean kodev-check check-layers kore-src
 
 all: $(KORIO) $(FIXTURE)
 
 # ---- Kore ------------------------------------------------------------------
 
-$(KOREOBJ)/ldflags:
+# The patched copy, made again when a patch, the list of patches (one
+# removed, too) or Debian's Kore changes; all of Kore is then rebuilt from
+# it (the copy's files are all new).
+KORE_PATCH_LIST	:= build/kore-patches
+$(shell mkdir -p build && { echo "$(KORE_PATCHES)" | \
+    cmp -s - $(KORE_PATCH_LIST) 2>/dev/null || \
+    echo "$(KORE_PATCHES)" > $(KORE_PATCH_LIST); })
+
+$(KORE_TREE)/.patched: $(KORE_PATCHES) $(KORE_PATCH_LIST) \
+    conf/kore-patch.sh $(KORE_SOURCE)/RELEASE
+	conf/kore-patch.sh $(KORE_SOURCE) $(KORE_TREE) $(KORE_PATCHES)
+
+$(KORE_TREE)/src/%.c: $(KORE_TREE)/.patched ;
+
+kore-src: $(KORE_TREE)/.patched
+
+$(KOREOBJ)/ldflags: $(KORE_TREE)/.patched
 	@mkdir -p $(KOREOBJ)
-	$(MAKE) -s -C $(KORE_SOURCE) objects OBJDIR=$(KOREOBJ) \
+	$(MAKE) -s -C $(KORE_TREE) objects OBJDIR=$(KOREOBJ) \
 	    KORE_SINGLE_BINARY=1 $(KORE_FLAVOR) $(KORE_MAKE_SAN)
 
 # ---- objects ---------------------------------------------------------------
@@ -174,7 +194,8 @@ UNIT_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app -Itests/uni
 UNIT_BIN	= $(B)/unit
 
 define unit_rule
-$(UNIT_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS) $(wildcard tests/unit/*.h)
+$(UNIT_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS) \
+    $(wildcard tests/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) \
 	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
@@ -207,9 +228,9 @@ FUZZ_BIN	:= build/fuzz
 
 # A target links jansson and the pkg-config packages in <target>_LIBS.
 define fuzz_rule
-$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $(SRC_HDRS)
+$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS)
 	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) \
 	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
 	    -o $$@ $$($(1)_SRCS) \
 	    $$(shell pkg-config --libs jansson $$($(1)_LIBS))
@@ -246,14 +267,14 @@ check-layers:
 
 # kodev builds the same tree when the checkout is named korio: a copy of
 # what kodev reads (the sources, assets and conf/), from a clone or from a
-# plain copy of the tree alike.
+# plain copy of the tree alike, with Kore from the patched copy.
 KODEV_DIR	?= build/kodev/korio
 KODEV_TREE	:= src assets conf kore.conf
-kodev-check:
+kodev-check: $(KORE_TREE)/.patched
 	rm -rf $(KODEV_DIR) && mkdir -p $(KODEV_DIR)
 	cp -RP $(KODEV_TREE) $(KODEV_DIR)/
-	cd $(KODEV_DIR) && { kodev build > kodev.log 2>&1 || \
-	    { cat kodev.log; exit 1; }; }
+	cd $(KODEV_DIR) && { KORE_SOURCE=$(KORE_TREE) kodev build \
+	    > kodev.log 2>&1 || { cat kodev.log; exit 1; }; }
 	@echo "kodev build: ok ($(KODEV_DIR)/korio)"
 
 clean:

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -eu
 
-PKGS="kore dpkg-dev make gcc pkg-config clang libclang-rt-14-dev \
+PKGS="kore dpkg-dev patch make gcc pkg-config clang libclang-rt-14-dev \
 libjansson-dev libjwt-dev libmongoc-dev libsqlite3-dev libssl-dev \
 chromium sqlite3 python3-socketio python3-requests python3-websocket"
 

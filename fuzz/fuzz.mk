@@ -29,3 +29,9 @@ fuzz_rest_query_SRCS = fuzz/fuzz_rest_query.c fuzz/rest_stubs.c src/app/http/res
 
 FUZZ_TARGETS += fuzz_query
 fuzz_query_SRCS = fuzz/fuzz_query.c $(wildcard src/app/realtime/query*.c)
+
+# Kore's request framing, from the patched Kore tree (patches/).
+FUZZ_TARGETS += fuzz_http_framing
+fuzz_http_framing_SRCS = fuzz/fuzz_http_framing.c $(KORE_TREE)/src/http_framing.c
+fuzz_http_framing_CFLAGS = -I$(KORE_TREE)/include/kore
+fuzz_http_framing_DEPS = $(KORE_TREE)/.patched

@@ -40,6 +40,9 @@ struct korio_config {
 	size_t		body_limit;
 	int		sqlite_full_sync;
 	struct netaddr_list trusted_proxies;
+	u_int32_t	max_conn_per_addr;	/* 0: no cap */
+	u_int16_t	http_header_timeout;	/* seconds */
+	u_int16_t	http_body_timeout;	/* seconds */
 };
 
 extern struct korio_config	korio;

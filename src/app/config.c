@@ -64,6 +64,12 @@ config_load(void)
 	korio.body_limit = (size_t)config_num("BODY_LIMIT", 1048576,
 	    1024, 1048576);
 	korio.sqlite_full_sync = config_bool("SQLITE_FULL_SYNC", 0);
+	korio.max_conn_per_addr = (u_int32_t)config_num(
+	    "MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 60000);
+	korio.http_header_timeout = (u_int16_t)config_num(
+	    "HTTP_HEADER_TIMEOUT", 5, 1, 3600);
+	korio.http_body_timeout = (u_int16_t)config_num("HTTP_BODY_TIMEOUT",
+	    10, 1, 3600);
 	config_proxies();
 
 	if (korio.mongodb_uri != NULL && korio.mongodb_uri[0] == '\0') {

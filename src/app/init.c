@@ -8,7 +8,10 @@
  * attaches its domain to, on BIND:PORT, with WORKERS workers.
  *
  * kore_worker_configure() runs in each worker after the sandbox is in
- * place and opens the store for that worker.
+ * place: it sets Kore's request timeouts from the environment, takes its
+ * part in the per-address connection cap (http/connlimit.c, whose table
+ * kore_parent_configure() mapped before the fork) and opens the store
+ * for that worker.
  *
  * The seccomp filter below adds what the app needs on top of Kore's own
  * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "http/http.h"
 #include "store/db.h"
 #include "job.h"
 #include "realtime/realtime.h"
@@ -93,6 +97,7 @@ kore_parent_configure(int argc, char **argv)
 	config_secrets();
 	init_listen();
 	sio_parent_init();
+	connlimit_parent_init();
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;
@@ -105,6 +110,11 @@ kore_parent_configure(int argc, char **argv)
 void
 kore_worker_configure(void)
 {
+	/* Kore's own request timeouts, from the environment. */
+	http_header_timeout = korio.http_header_timeout;
+	http_body_timeout = korio.http_body_timeout;
+	connlimit_worker_init();
+
 	job_init();
 	db_init();
 	realtime_init();

@@ -30,7 +30,8 @@ test_store_LIBS = sqlite3 libmongoc-1.0 jansson
 UNIT_TESTS += test_order
 test_order_SRCS = tests/unit/test_order.c tests/unit/stubs_order.c \
     src/sio/server/server_order.c src/sio/codec/sbuf.c
-test_order_CFLAGS = -I$(KORE_SOURCE)/include
+test_order_CFLAGS = -I$(KORE_TREE)/include
+test_order_DEPS = $(KORE_TREE)/.patched
 test_order_LIBS = libcrypto
 
 UNIT_TESTS += test_netaddr
@@ -44,3 +45,6 @@ test_limit_SRCS = tests/unit/test_limit.c src/app/realtime/limit.c
 
 UNIT_TESTS += test_query
 test_query_SRCS = tests/unit/test_query.c $(wildcard src/app/realtime/query*.c)
+
+UNIT_TESTS += test_addrcount
+test_addrcount_SRCS = tests/unit/test_addrcount.c src/app/addrcount.c src/app/netaddr.c

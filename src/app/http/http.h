@@ -22,6 +22,10 @@ struct connection;
 struct http_request;
 struct netaddr;
 
+/* connlimit.c */
+void	connlimit_parent_init(void);
+void	connlimit_worker_init(void);
+
 /* health.c */
 int	page_healthz(struct http_request *);
 int	page_readyz(struct http_request *);

@@ -125,6 +125,9 @@ engine_init(void)
 	/* A restarted worker's sessions died with it. */
 	engine_count_update();
 
+	/* Kore answers PINGs itself: its PONGs count against the budget. */
+	kore_websocket_maxqueue = sio_conf.max_buffer;
+
 	tick = engine_tick_interval();
 	engine_tick_ms = tick;
 	(void)kore_timer_add(engine_tick, tick, NULL, 0);

@@ -24,7 +24,6 @@
 #include "engine_int.h"
 
 static int	frame_sent(struct netbuf *);
-static size_t	frame_queued(struct connection *);
 
 struct sio_frame *
 frame_new(const void *data, size_t len, int binary)
@@ -76,8 +75,8 @@ frame_unref(struct sio_frame *f)
 /*
  * Queue the frame on a WebSocket connection and try to write it. Returns
  * KORE_RESULT_ERROR when more than maxq bytes are waiting in the
- * connection's send queue (a client that stopped reading): the caller
- * closes the session.
+ * connection's send queue (a client that stopped reading; Kore counts
+ * them, PONGs included): the caller closes the session.
  */
 int
 frame_send_ws(struct connection *c, struct sio_frame *f, size_t maxq)
@@ -118,10 +117,7 @@ frame_send_ws(struct connection *c, struct sio_frame *f, size_t maxq)
 	if (!net_send_flush(c))
 		return (KORE_RESULT_ERROR);
 
-	if (TAILQ_EMPTY(&c->send_queue) || maxq == 0)
-		return (KORE_RESULT_OK);
-
-	if (frame_queued(c) > maxq)
+	if (maxq != 0 && c->send_queued > maxq)
 		return (KORE_RESULT_ERROR);
 
 	return (KORE_RESULT_OK);
@@ -143,17 +139,4 @@ frame_sent(struct netbuf *nb)
 	nb->extra = NULL;
 
 	return (KORE_RESULT_OK);
-}
-
-static size_t
-frame_queued(struct connection *c)
-{
-	struct netbuf	*nb;
-	size_t		total;
-
-	total = 0;
-	TAILQ_FOREACH(nb, &c->send_queue, list)
-		total += nb->b_len - nb->s_off;
-
-	return (total);
 }

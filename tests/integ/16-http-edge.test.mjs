@@ -342,6 +342,23 @@ describe("header and body timeouts (HTTP_HEADER_TIMEOUT=1, HTTP_BODY_TIMEOUT=2)"
       { gap: 2500 });
     assert.deepEqual(statuses(k.text), [200, 200], k.text);
   });
+
+  test("a new connection that sends its first request after the header timeout is answered (browser preconnect)", async () => {
+    const r = await new Promise((resolve) => {
+      const s = net.connect({ port: ctx.srv.port, host: "127.0.0.1" });
+      let text = "";
+      let closedEarly = false;
+      s.on("data", (d) => { text += d.toString("latin1"); });
+      s.on("error", () => {});
+      s.on("close", () => { closedEarly = text === ""; resolve({ text, closedEarly }); });
+      s.on("connect", async () => {
+        await sleep(2500);
+        if (!s.destroyed) s.write(head("GET", "/healthz", { Connection: "close" }));
+      });
+    });
+    assert.equal(r.closedEarly, false, "closed before its first request");
+    assert.deepEqual(statuses(r.text), [200], r.text);
+  });
 });
 
 // Pids of the server's workers (the children of its parent process).

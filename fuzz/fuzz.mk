@@ -26,3 +26,7 @@ fuzz_token_LIBS = libjwt libcrypto
 
 FUZZ_TARGETS += fuzz_rest_query
 fuzz_rest_query_SRCS = fuzz/fuzz_rest_query.c fuzz/rest_stubs.c src/app/http/rest_query.c
+
+FUZZ_TARGETS += fuzz_email
+fuzz_email_SRCS = fuzz/fuzz_email.c src/app/auth/email.c
+fuzz_email_LDLIBS = -lunistring

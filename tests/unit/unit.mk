@@ -38,3 +38,8 @@ test_netaddr_SRCS = tests/unit/test_netaddr.c src/app/netaddr.c
 
 UNIT_TESTS += test_hmap
 test_hmap_SRCS = tests/unit/test_hmap.c src/sio/codec/hmap.c src/sio/codec/sbuf.c
+
+# libunistring has no pkg-config file: a plain -lunistring.
+UNIT_TESTS += test_email
+test_email_SRCS = tests/unit/test_email.c src/app/auth/email.c
+test_email_LDLIBS = -lunistring

@@ -10,7 +10,8 @@
  * and refresh are 401 {"message":...}, which @terreno/rtk shows as is.
  *
  * Users are stored as passport-local-mongoose stores them (password.c):
- * "email" (lowercased, unique), "admin", "hash", "salt", "created",
+ * "email" (unique, in the normal form of auth/email.c: NFKC, lowercase;
+ * signup, login and PATCH /auth/me all take it so), "admin", "hash", "salt", "created",
  * "updated". Login always runs one PBKDF2: against a dummy salt and hash
  * when the email is unknown, so timing does not tell which emails exist.
  * Extra signup fields are ignored (mongoose's strict mode drops them),
@@ -23,17 +24,17 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "http/http.h"
+#include "auth/email.h"
 #include "auth/password.h"
 #include "auth/token.h"
 
-#define AUTH_EMAIL_MAX		254
+#define AUTH_EMAIL_MAX		EMAIL_MAX
 #define AUTH_DUPLICATE		\
 	"A user with the given username is already registered"
 #define AUTH_INCORRECT		"Password or username is incorrect"
@@ -49,7 +50,8 @@ static enum store_result	auth_find(struct rest_call *, const char *,
 				    json_t **);
 static int	auth_email(struct rest_call *, json_t *,
 		    char [AUTH_EMAIL_MAX + 1]);
-static int	auth_email_norm(json_t *, char [AUTH_EMAIL_MAX + 1]);
+static enum email_result	auth_email_norm(json_t *, char [AUTH_EMAIL_MAX + 1],
+				    uint32_t *);
 static int	auth_password(struct rest_call *, json_t *);
 static int	auth_blank(json_t *);
 static int	auth_me_field(struct rest_call *, const char *, json_t *,
@@ -197,6 +199,7 @@ auth_login(struct rest_call *call)
 	char			 dhash[PASSWORD_HASH_HEX_LEN + 1];
 	const char		*salt, *hash;
 	int			 ok;
+	uint32_t		 bad;
 	enum store_result	 r;
 
 	if (!rest_input(call))
@@ -211,7 +214,7 @@ auth_login(struct rest_call *call)
 
 	user = NULL;
 	r = STORE_NOTFOUND;
-	if (json_is_string(pw) && auth_email_norm(em, email))
+	if (json_is_string(pw) && auth_email_norm(em, email, &bad) == EMAIL_OK)
 		r = auth_find(call, email, &user);
 	if (r != STORE_OK && r != STORE_NOTFOUND) {
 		rest_store_error(call, r, "login lookup");
@@ -415,56 +418,44 @@ auth_find(struct rest_call *call, const char *email, json_t **user)
 static int
 auth_email(struct rest_call *call, json_t *v, char out[AUTH_EMAIL_MAX + 1])
 {
+	uint32_t	bad;
+
 	if (auth_blank(v))
 		return (rest_error(call, 400, "Validation failed",
 		    "email is required"));
 	if (!json_is_string(v))
 		return (rest_error(call, 400, "Validation failed",
 		    "email must be a string"));
-	if (!auth_email_norm(v, out))
+
+	switch (auth_email_norm(v, out, &bad)) {
+	case EMAIL_OK:
+		return (1);
+	case EMAIL_INVISIBLE:
+		return (rest_error(call, 400, "Validation failed",
+		    "email must not contain invisible characters (U+%04X)",
+		    (unsigned int)bad));
+	default:
 		return (rest_error(call, 400, "Validation failed",
 		    "email must be an email address of at most %d characters",
 		    AUTH_EMAIL_MAX));
-
-	return (1);
+	}
 }
 
 /*
- * Trims blanks, lowercases ASCII letters; 1 if what is left looks like
- * an email: no blanks or control characters, an @ with text on both
- * sides, at most AUTH_EMAIL_MAX bytes.
+ * The form emails are stored and found in (auth/email.c): NFKC,
+ * lowercase, trimmed; refused with invisible characters.
  */
-static int
-auth_email_norm(json_t *v, char out[AUTH_EMAIL_MAX + 1])
+static enum email_result
+auth_email_norm(json_t *v, char out[AUTH_EMAIL_MAX + 1], uint32_t *bad)
 {
-	const char	*s, *at;
-	size_t		 len, i;
-	unsigned char	 c;
-
-	if (!json_is_string(v))
-		return (0);
-
-	s = json_string_value(v);
-	len = json_string_length(v);
-	while (len > 0 && isspace((unsigned char)*s)) {
-		s++;
-		len--;
+	*bad = 0;
+	if (!json_is_string(v)) {
+		out[0] = '\0';
+		return (EMAIL_INVALID);
 	}
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		len--;
-	if (len == 0 || len > AUTH_EMAIL_MAX)
-		return (0);
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c <= 0x20 || c == 0x7f)
-			return (0);
-		out[i] = (char)tolower(c);
-	}
-	out[len] = '\0';
-
-	at = strchr(out, '@');
-	return (at != NULL && at != out && at[1] != '\0');
+	return (email_normalize(json_string_value(v), json_string_length(v),
+	    out, bad));
 }
 
 static int

@@ -40,6 +40,8 @@ struct korio_config {
 	size_t		body_limit;
 	int		sqlite_full_sync;
 	struct netaddr_list trusted_proxies;
+	int		hash_threads;		/* per worker */
+	int		hash_queue;		/* per worker */
 };
 
 extern struct korio_config	korio;

@@ -37,6 +37,7 @@ static void	config_secret(char **, const char *, const char *);
 static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
+static void	config_logins(void);
 static void	config_data_dir(void);
 static void	config_private(const char *);
 
@@ -65,6 +66,7 @@ config_load(void)
 	    1024, 1048576);
 	korio.sqlite_full_sync = config_bool("SQLITE_FULL_SYNC", 0);
 	config_proxies();
+	config_logins();
 
 	if (korio.mongodb_uri != NULL && korio.mongodb_uri[0] == '\0') {
 		free(korio.mongodb_uri);
@@ -252,6 +254,17 @@ config_proxies(void)
 	if (!netaddr_list_parse(v, &korio.trusted_proxies))
 		fatal("TRUSTED_PROXIES: expected addresses or CIDR ranges "
 		    "(at most %d), got '%s'", NETADDR_LIST_MAX, v);
+}
+
+/*
+ * Password hashing (PBKDF2, ~0.1 s of CPU) has its own threads and a
+ * bounded queue in each worker (job.c).
+ */
+static void
+config_logins(void)
+{
+	korio.hash_threads = (int)config_num("HASH_THREADS", 1, 1, 16);
+	korio.hash_queue = (int)config_num("HASH_QUEUE", 16, 1, 10000);
 }
 
 /*

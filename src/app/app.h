@@ -42,6 +42,10 @@ struct korio_config {
 	struct netaddr_list trusted_proxies;
 	int		hash_threads;		/* per worker */
 	int		hash_queue;		/* per worker */
+	u_int32_t	fails_per_address;	/* 0: no limit */
+	int64_t		fails_address_window;	/* seconds */
+	u_int32_t	fails_per_account;	/* 0: no limit */
+	int64_t		fails_account_window;	/* seconds */
 };
 
 extern struct korio_config	korio;

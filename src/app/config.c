@@ -258,13 +258,22 @@ config_proxies(void)
 
 /*
  * Password hashing (PBKDF2, ~0.1 s of CPU) has its own threads and a
- * bounded queue in each worker (job.c).
+ * bounded queue in each worker (job.c); failed logins are limited per
+ * client address and per account (routes_login.c).
  */
 static void
 config_logins(void)
 {
 	korio.hash_threads = (int)config_num("HASH_THREADS", 1, 1, 16);
 	korio.hash_queue = (int)config_num("HASH_QUEUE", 16, 1, 10000);
+	korio.fails_per_address = (u_int32_t)config_num(
+	    "LOGIN_FAILS_PER_ADDRESS", 10, 0, 1000000);
+	korio.fails_address_window = config_duration(
+	    "LOGIN_FAILS_ADDRESS_WINDOW", "1m");
+	korio.fails_per_account = (u_int32_t)config_num(
+	    "LOGIN_FAILS_PER_ACCOUNT", 5, 0, 1000000);
+	korio.fails_account_window = config_duration(
+	    "LOGIN_FAILS_ACCOUNT_WINDOW", "15m");
 }
 
 /*

@@ -5,8 +5,11 @@
 //     queue answers 503 with Retry-After, hashing whose client hung up is
 //     dropped before it starts, and GET /auth/me stays quick during a
 //     flood of logins.
-//     Each login claims a client address of its own (X-Forwarded-For from
-//     127.0.0.1, a trusted proxy by default).
+//   - Failed logins are limited per client address and per account: past
+//     the limit, 429 with Retry-After, for the right password too, and
+//     across the workers of one korio. The address is the peer's, or the
+//     X-Forwarded-For client when the peer is a trusted proxy (127.0.0.1
+//     by default, so these tests play many addresses from one machine).
 //   - Look-alike emails: signup and login normalise emails to NFKC and
 //     lowercase, and refuse invisible (format) characters.
 
@@ -231,9 +234,111 @@ describe(`password hashing has its own bounded queue (${BACKEND})`, () => {
   });
 });
 
-describe(`hashing settings (${BACKEND})`, () => {
+describe(`failed logins are limited per address and per account (${BACKEND})`, () => {
+  let srv, api, alice, bob, carol;
+
+  before(async () => {
+    srv = await startKorio({ workers: 2 });
+    api = restClient(srv.url);
+    [alice, bob, carol] = await Promise.all([
+      api.signup("alice@example.com", "alice pw"),
+      api.signup("bob@example.com", "bob pw"),
+      api.signup("carol@example.com", "carol pw"),
+    ]);
+  });
+
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test("per address: 10 failures a minute, then 429 for any account, across workers", async () => {
+    const a = addr();
+    for (let i = 0; i < 10; i++) {
+      const r = await login(srv, nobody(), "wrong", a);
+      assert.equal(r.status, 401, `attempt ${i + 1}: ${r.text}`);
+      assert.deepEqual(r.body, INCORRECT);
+    }
+    for (let i = 0; i < 6; i++) {
+      const r = await login(srv, nobody(), "wrong", a);
+      const wait = assertRetry(r, 429);
+      assert.ok(wait <= 60, String(wait));
+    }
+    // The right password is refused too while the address is blocked...
+    const blocked = await login(srv, "bob@example.com", bob.password, a);
+    assertRetry(blocked, 429);
+    // ...and works from another address.
+    const ok = await login(srv, "bob@example.com", bob.password, addr());
+    assert.equal(ok.status, 200, ok.text);
+  });
+
+  test("per account: 5 failures, then 429 from any address, with the right password too", async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await login(srv, i % 2 ? "ALICE@example.com" : "\uff41lice@example.com", "wrong", addr());
+      assert.equal(r.status, 401, `attempt ${i + 1}: ${r.text}`);
+    }
+    const r = await login(srv, "alice@example.com", alice.password, addr());
+    const wait = assertRetry(r, 429);
+    assert.ok(wait > 60 && wait <= 900, String(wait));
+    // Another account is not affected.
+    const c = await login(srv, "carol@example.com", carol.password, addr());
+    assert.equal(c.status, 200, c.text);
+  });
+
+  test("a success does not reset the count of the address", async () => {
+    const a = addr();
+    for (let i = 0; i < 9; i++) assert.equal((await login(srv, nobody(), "wrong", a)).status, 401);
+    // A login of one's own account: allowed, and not a failure...
+    assert.equal((await login(srv, "carol@example.com", carol.password, a)).status, 200);
+    // ...nor a reset: one more failure, then the address is blocked.
+    assert.equal((await login(srv, nobody(), "wrong", a)).status, 401);
+    assertRetry(await login(srv, "carol@example.com", carol.password, a), 429);
+  });
+
+  test("many attempts at once do not get past the limit", async () => {
+    const a = addr();
+    const rs = await Promise.all(Array.from({ length: 30 }, () => login(srv, nobody(), "wrong", a)));
+    const n401 = rs.filter((r) => r.status === 401).length;
+    const n429 = rs.filter((r) => r.status === 429).length;
+    assert.equal(n401 + rs.filter((r) => r.status === 503).length + n429, 30, rs.map((r) => r.status).join());
+    assert.ok(n401 <= 10, `${n401} attempts got past a limit of 10`);
+    assert.ok(n429 >= 20, rs.map((r) => r.status).join());
+  });
+});
+
+describe(`limits: windows, settings and untrusted peers (${BACKEND})`, () => {
+  test("the window ends: attempts are allowed again after it", async () => {
+    const window = 2 * SLOW;
+    const srv = await startKorio({
+      workers: 2,
+      env: { LOGIN_FAILS_PER_ADDRESS: "3", LOGIN_FAILS_ADDRESS_WINDOW: `${window}s` },
+    });
+    try {
+      const a = addr();
+      for (let i = 0; i < 3; i++) assert.equal((await login(srv, nobody(), "wrong", a)).status, 401);
+      const wait = assertRetry(await login(srv, nobody(), "wrong", a), 429);
+      assert.ok(wait <= window, String(wait));
+      await sleep(window * 1000 + 100);
+      assert.equal((await login(srv, nobody(), "wrong", a)).status, 401);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test("from a peer that is not a trusted proxy, X-Forwarded-For is ignored", async () => {
+    const srv = await startKorio({ workers: 2, env: { TRUSTED_PROXIES: "192.0.2.1" } });
+    try {
+      for (let i = 0; i < 10; i++) assert.equal((await login(srv, nobody(), "wrong", addr())).status, 401);
+      // Every attempt counted against 127.0.0.1, whatever it claimed.
+      assertRetry(await login(srv, nobody(), "wrong", addr()), 429);
+      assertRetry(await login(srv, nobody(), "wrong"), 429);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test("bad settings are start-up errors naming the variable", async () => {
-    for (const [k, v] of [["HASH_THREADS", "0"], ["HASH_QUEUE", "lots"]]) {
+    for (const [k, v] of [["HASH_THREADS", "0"], ["HASH_QUEUE", "lots"], ["LOGIN_FAILS_PER_ADDRESS", "-1"],
+      ["LOGIN_FAILS_PER_ACCOUNT", "x"], ["LOGIN_FAILS_ADDRESS_WINDOW", "soon"], ["LOGIN_FAILS_ACCOUNT_WINDOW", "0"]]) {
       const s = await startKorio({ env: { [k]: v }, wait: false });
       const res = await Promise.race([s.exited, sleep(10000 * SLOW).then(() => null)]);
       if (res === null) await s.stop({ allowBadLog: true });

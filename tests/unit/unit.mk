@@ -43,3 +43,7 @@ test_hmap_SRCS = tests/unit/test_hmap.c src/sio/codec/hmap.c src/sio/codec/sbuf.
 UNIT_TESTS += test_email
 test_email_SRCS = tests/unit/test_email.c src/app/auth/email.c
 test_email_LDLIBS = -lunistring
+
+UNIT_TESTS += test_throttle
+test_throttle_SRCS = tests/unit/test_throttle.c src/app/auth/throttle.c
+test_throttle_LIBS = libcrypto

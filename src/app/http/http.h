@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "hooks.h"
+#include "netaddr.h"
 #include "auth/email.h"
 #include "store/store.h"
 
@@ -125,6 +126,7 @@ struct rest_call {
 	 */
 	const struct rest_op	*op;
 	int			 method;
+	struct netaddr		 client;	/* http_util_client() */
 	char			 uid[STORE_OID_LEN + 1];	/* the caller */
 	char			 sid[64];			/* its session */
 	char			 id[STORE_OID_LEN + 1];	/* "" if malformed */
@@ -222,6 +224,7 @@ enum email_result	 routes_auth_email_norm(json_t *, char [EMAIL_MAX + 1],
 int		 routes_auth_blank(json_t *);
 
 /* routes_login.c */
+void	routes_login_init(void);
 int	page_auth_signup(struct http_request *);
 int	page_auth_login(struct http_request *);
 

@@ -147,6 +147,7 @@ rest_start(struct http_request *req, const struct rest_op *op)
 	memcpy(call->sid, tmp.sid, sizeof(call->sid));
 	call->op = op;
 	call->method = req->method;
+	http_util_client(req, &call->client);
 	call->since = -1;
 	call->secret = korio.refresh_secret;
 	call->list.limit = REST_DEFAULT_LIMIT;

@@ -48,8 +48,8 @@ TAILQ_HEAD(job_list, job);
 struct job_pool {
 	struct job_list		queue;
 	pthread_cond_t		wake;
-	int			bound;		/* waiting jobs at most; 0: any */
-	int			waiting;	/* queued, or with a place taken */
+	int			bound;		/* waiting at most; 0: any */
+	int			waiting;	/* queued, or a place taken */
 };
 
 static void	 job_pool_start(int, int, int);

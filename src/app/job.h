@@ -33,7 +33,7 @@ struct job {
 	int			finished;
 	int			detached;
 	/* job.c's, under its lock. */
-	int			pool;		/* the pool j runs or waits on */
+	int			pool;		/* where j runs or waits */
 	int			queued;		/* waiting in pool's queue */
 	void			(*next)(struct job *);	/* job_then() */
 	int			next_pool;

@@ -6,11 +6,11 @@
  * fullwidth at sign, ligatures, ideographic spaces. Lowercasing is
  * Unicode's full case mapping of the NFKC form (libunistring's
  * u8_tolower(), which normalizes its result to NFKC again); for ASCII it
- * is what korio always did, so existing users are found as before. What NFKC leaves
- * alone but no one can see, format characters (general category Cf)
- * and the other default-ignorable code points, is refused rather than
- * stripped: the client is told which one, and a name with one never
- * matches anybody.
+ * is what korio always did, so existing users are found as before. What
+ * NFKC leaves alone but no one can see, format characters (general
+ * category Cf) and the other default-ignorable code points, is refused
+ * rather than stripped: the client is told which one, and a name with
+ * one never matches anybody.
  */
 
 #include <stdlib.h>

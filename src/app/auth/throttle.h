@@ -47,7 +47,7 @@ struct throttle;
 
 struct throttle_rule {
 	u_int64_t	key;
-	u_int32_t	max;		/* attempts in one window; 0: no limit */
+	u_int32_t	max;		/* attempts in a window; 0: no limit */
 	int64_t		window;		/* milliseconds */
 };
 

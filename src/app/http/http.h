@@ -2,8 +2,9 @@
  * http/http.h: korio's HTTP side, what its files share: the reply helpers
  * (http_util.c), the REST layer (rest.c, rest_reply.c, rest_input.c,
  * rest_list.c, rest_query.c, rest_doc.c) and the route handlers Kore calls
- * (routes_*.c, health.c), with what the /auth routes share. It reaches the store through store/store.h
- * only, and the realtime side through hooks.h only.
+ * (routes_*.c, health.c), with what the /auth routes share. It reaches
+ * the store through store/store.h only, and the realtime side through
+ * hooks.h only.
  */
 
 #ifndef KORIO_HTTP_H

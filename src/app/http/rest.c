@@ -306,7 +306,8 @@ rest_job_of(struct rest_call *call)
 {
 	struct rest_job	*rj;
 
-	rj = (struct rest_job *)((char *)call - offsetof(struct rest_job, call));
+	rj = (struct rest_job *)((char *)call -
+	    offsetof(struct rest_job, call));
 
 	return (&rj->job);
 }

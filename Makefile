@@ -23,7 +23,8 @@ FUZZ_SMOKE	?= 10
 
 PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libunistring (emails, src/app/auth/email.c) has no pkg-config file.
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
@@ -200,7 +201,8 @@ $(UNIT_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS) \
 	$$(CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) \
 	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
 	    -o $$@ $$($(1)_SRCS) \
-	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) -lpthread
+	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) \
+	    $$($(1)_LDLIBS) -lpthread
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
@@ -226,14 +228,15 @@ FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -Isrc/sio -Isrc/app
 FUZZ_BIN	:= build/fuzz
 
-# A target links jansson and the pkg-config packages in <target>_LIBS.
+# A target links jansson, the pkg-config packages in <target>_LIBS and
+# the plain flags in <target>_LDLIBS (libraries without a .pc file).
 define fuzz_rule
 $(FUZZ_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) \
 	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
 	    -o $$@ $$($(1)_SRCS) \
-	    $$(shell pkg-config --libs jansson $$($(1)_LIBS))
+	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) $$($(1)_LDLIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 

@@ -35,3 +35,7 @@ FUZZ_TARGETS += fuzz_http_framing
 fuzz_http_framing_SRCS = fuzz/fuzz_http_framing.c $(KORE_TREE)/src/http_framing.c
 fuzz_http_framing_CFLAGS = -I$(KORE_TREE)/include/kore
 fuzz_http_framing_DEPS = $(KORE_TREE)/.patched
+
+FUZZ_TARGETS += fuzz_email
+fuzz_email_SRCS = fuzz/fuzz_email.c src/app/auth/email.c
+fuzz_email_LDLIBS = -lunistring

@@ -43,6 +43,12 @@ struct korio_config {
 	u_int32_t	max_conn_per_addr;	/* 0: no cap */
 	u_int16_t	http_header_timeout;	/* seconds */
 	u_int16_t	http_body_timeout;	/* seconds */
+	int		hash_threads;		/* per worker */
+	int		hash_queue;		/* per worker */
+	u_int32_t	fails_per_address;	/* 0: no limit */
+	int64_t		fails_address_window;	/* seconds */
+	u_int32_t	fails_per_account;	/* 0: no limit */
+	int64_t		fails_account_window;	/* seconds */
 };
 
 extern struct korio_config	korio;

@@ -37,6 +37,7 @@ static void	config_secret(char **, const char *, const char *);
 static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
+static void	config_logins(void);
 static void	config_data_dir(void);
 static void	config_private(const char *);
 
@@ -71,6 +72,7 @@ config_load(void)
 	korio.http_body_timeout = (u_int16_t)config_num("HTTP_BODY_TIMEOUT",
 	    10, 1, 3600);
 	config_proxies();
+	config_logins();
 
 	if (korio.mongodb_uri != NULL && korio.mongodb_uri[0] == '\0') {
 		free(korio.mongodb_uri);
@@ -258,6 +260,26 @@ config_proxies(void)
 	if (!netaddr_list_parse(v, &korio.trusted_proxies))
 		fatal("TRUSTED_PROXIES: expected addresses or CIDR ranges "
 		    "(at most %d), got '%s'", NETADDR_LIST_MAX, v);
+}
+
+/*
+ * Password hashing (PBKDF2, ~0.1 s of CPU) has its own threads and a
+ * bounded queue in each worker (job.c); failed logins are limited per
+ * client address and per account (routes_login.c).
+ */
+static void
+config_logins(void)
+{
+	korio.hash_threads = (int)config_num("HASH_THREADS", 1, 1, 16);
+	korio.hash_queue = (int)config_num("HASH_QUEUE", 16, 1, 10000);
+	korio.fails_per_address = (u_int32_t)config_num(
+	    "LOGIN_FAILS_PER_ADDRESS", 10, 0, 1000000);
+	korio.fails_address_window = config_duration(
+	    "LOGIN_FAILS_ADDRESS_WINDOW", "1m");
+	korio.fails_per_account = (u_int32_t)config_num(
+	    "LOGIN_FAILS_PER_ACCOUNT", 5, 0, 1000000);
+	korio.fails_account_window = config_duration(
+	    "LOGIN_FAILS_ACCOUNT_WINDOW", "15m");
 }
 
 /*

@@ -4,8 +4,9 @@
  * kore_parent_configure() runs in the parent before the baked-in kore.conf
  * is parsed: it makes stdout line-buffered (so forked workers never repeat
  * buffered log lines), takes Kore's command line flags, reads the
- * environment, and creates the listening server "plain" that kore.conf
- * attaches its domain to, on BIND:PORT, with WORKERS workers.
+ * environment, creates the listening server "plain" that kore.conf
+ * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
+ * what the workers share (the broadcast counter, the login counters).
  *
  * kore_worker_configure() runs in each worker after the sandbox is in
  * place: it sets Kore's request timeouts from the environment, takes its
@@ -98,6 +99,7 @@ kore_parent_configure(int argc, char **argv)
 	init_listen();
 	sio_parent_init();
 	connlimit_parent_init();
+	routes_login_init();
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;

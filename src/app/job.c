@@ -1,15 +1,28 @@
 /*
- * Running blocking work on a pool of JOB_THREADS threads per worker.
+ * Running blocking work on pools of threads in each worker:
+ *  - the store pool, JOB_THREADS threads: store calls and whatever else
+ *    is quick; its queue has no bound (a REST request or a Socket.IO
+ *    handshake waits its turn);
+ *  - the hash pool, HASH_THREADS threads (korio.hash_threads): PBKDF2,
+ *    about 0.1 s of CPU a call. At most HASH_QUEUE jobs (korio.hash_queue)
+ *    wait for it: a flood of logins is refused (503) instead of queued
+ *    for minutes, and it never holds up the store pool.
  *
  * Two shapes:
  *  - request jobs belong to a request: the handler starts the job and
  *    returns KORE_RESULT_RETRY; the request sleeps until the work is done
  *    and is then run again, when job_request_poll() hands back the job
  *    with its results. A request that goes away first (the client left)
- *    leaves the job to be cleaned up when its work returns.
+ *    takes its job out of the queue it waits in, so that its work never
+ *    runs; a job already running is cleaned up when its work returns.
  *  - callback jobs have no request: done() runs on the worker's event loop
  *    once the work is finished (used by Socket.IO event handlers).
- * Every job is freed after its cleanup() ran, exactly once.
+ * A job's work may send the job on to another pool instead of back to
+ * the worker (job_then(): a signup looks the email up on the store pool,
+ * hashes on the hash pool, inserts on the store pool). Its place in a
+ * bounded queue is taken when job_then() is called, so that the work can
+ * still answer that the queue is full. Every job is freed after its
+ * cleanup() ran, exactly once.
  *
  * work() runs on a pool thread and must not touch Kore state: it reads its
  * inputs from the job and writes its outputs into it. Finished jobs come
@@ -32,14 +45,24 @@
 
 TAILQ_HEAD(job_list, job);
 
+struct job_pool {
+	struct job_list		queue;
+	pthread_cond_t		wake;
+	int			bound;		/* waiting at most; 0: any */
+	int			waiting;	/* queued, or a place taken */
+};
+
+static void	 job_pool_start(int, int, int);
 static void	*job_thread(void *);
+static void	 job_enqueue(struct job *, int);
+static int	 job_return(struct job *);
 static void	 job_event(void *, int);
 static void	 job_request_free(struct http_request *);
 static void	 job_free(struct job *);
 
+/* One lock for the pools' queues, the places taken and job_done. */
 static pthread_mutex_t	job_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	job_wake = PTHREAD_COND_INITIALIZER;
-static struct job_list	job_queue = TAILQ_HEAD_INITIALIZER(job_queue);
+static struct job_pool	job_pools[JOB_POOLS];
 static struct job_list	job_done = TAILQ_HEAD_INITIALIZER(job_done);
 static struct kore_event job_evt = { 0, 0, job_event };
 static int		job_efd = -1;
@@ -51,19 +74,32 @@ static int		job_inflight;
 void
 job_init(void)
 {
-	pthread_t	t;
-	sigset_t	all, old;
-	int		i;
-
 	if ((job_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		fatal("job_init: eventfd: %s", errno_s);
 	kore_platform_schedule_read(job_efd, &job_evt);
 
+	job_pool_start(JOB_POOL_STORE, JOB_THREADS, 0);
+	job_pool_start(JOB_POOL_HASH, korio.hash_threads, korio.hash_queue);
+}
+
+static void
+job_pool_start(int id, int threads, int bound)
+{
+	struct job_pool	*p = &job_pools[id];
+	pthread_t	 t;
+	sigset_t	 all, old;
+	int		 i;
+
+	TAILQ_INIT(&p->queue);
+	if (pthread_cond_init(&p->wake, NULL) != 0)
+		fatal("job_init: pthread_cond_init");
+	p->bound = bound;
+
 	/* Signals stay with the worker's own thread. */
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < JOB_THREADS; i++) {
-		if (pthread_create(&t, NULL, job_thread, NULL) != 0)
+	for (i = 0; i < threads; i++) {
+		if (pthread_create(&t, NULL, job_thread, p) != 0)
 			fatal("job_init: pthread_create: %s", errno_s);
 		(void)pthread_detach(t);
 	}
@@ -119,6 +155,7 @@ job_callback_new(size_t size, void (*work)(struct job *),
 	return (j);
 }
 
+/* j's work, on the store pool. */
 void
 job_start(struct job *j)
 {
@@ -129,9 +166,33 @@ job_start(struct job *j)
 	__atomic_add_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
 
 	pthread_mutex_lock(&job_lock);
-	TAILQ_INSERT_TAIL(&job_queue, j, list);
-	pthread_cond_signal(&job_wake);
+	job_pools[JOB_POOL_STORE].waiting++;
+	job_enqueue(j, JOB_POOL_STORE);
 	pthread_mutex_unlock(&job_lock);
+}
+
+/*
+ * From j's work, on its pool thread, at most once per work: when the work
+ * returns, j goes on to pool, to run work there, instead of back to the
+ * worker. Takes j's place in that pool's queue now: returns 0, and
+ * nothing changes, when the queue is full.
+ */
+int
+job_then(struct job *j, int pool, void (*work)(struct job *))
+{
+	struct job_pool	*p = &job_pools[pool];
+	int		 ok;
+
+	pthread_mutex_lock(&job_lock);
+	ok = p->bound == 0 || p->waiting < p->bound;
+	if (ok) {
+		p->waiting++;
+		j->next = work;
+		j->next_pool = pool;
+	}
+	pthread_mutex_unlock(&job_lock);
+
+	return (ok);
 }
 
 /*
@@ -157,34 +218,68 @@ job_drain(int ms)
 static void *
 job_thread(void *arg)
 {
+	struct job_pool	*p = arg;
 	struct job	*j;
 	uint64_t	 one = 1;
-	int		 wake;
-
-	(void)arg;
 
 	for (;;) {
 		pthread_mutex_lock(&job_lock);
-		while ((j = TAILQ_FIRST(&job_queue)) == NULL)
-			pthread_cond_wait(&job_wake, &job_lock);
-		TAILQ_REMOVE(&job_queue, j, list);
+		while ((j = TAILQ_FIRST(&p->queue)) == NULL)
+			pthread_cond_wait(&p->wake, &job_lock);
+		TAILQ_REMOVE(&p->queue, j, list);
+		j->queued = 0;
+		p->waiting--;
 		pthread_mutex_unlock(&job_lock);
 
 		j->work(j);
 
 		/* One write when the list fills; job_event() takes it all. */
-		pthread_mutex_lock(&job_lock);
-		wake = TAILQ_EMPTY(&job_done);
-		TAILQ_INSERT_TAIL(&job_done, j, list);
-		pthread_mutex_unlock(&job_lock);
-		__atomic_sub_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
-
-		if (wake && write(job_efd, &one, sizeof(one)) == -1) {
+		if (job_return(j) && write(job_efd, &one, sizeof(one)) == -1) {
 			/* EAGAIN only: the counter is far from full. */
 		}
 	}
 
 	return (NULL);
+}
+
+/*
+ * After j's work: on to the pool job_then() named, or back to the worker
+ * (also when its request went away meanwhile: nothing more runs). Returns
+ * 1 when the worker must be woken.
+ */
+static int
+job_return(struct job *j)
+{
+	int	wake;
+
+	pthread_mutex_lock(&job_lock);
+	if (j->next != NULL) {
+		j->work = j->next;
+		j->next = NULL;
+		if (!j->detached) {
+			job_enqueue(j, j->next_pool);
+			pthread_mutex_unlock(&job_lock);
+			return (0);
+		}
+		job_pools[j->next_pool].waiting--;
+	}
+
+	wake = TAILQ_EMPTY(&job_done);
+	TAILQ_INSERT_TAIL(&job_done, j, list);
+	pthread_mutex_unlock(&job_lock);
+	__atomic_sub_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
+
+	return (wake);
+}
+
+/* Under job_lock: j waits in pool's queue (its place already counted). */
+static void
+job_enqueue(struct job *j, int pool)
+{
+	j->pool = pool;
+	j->queued = 1;
+	TAILQ_INSERT_TAIL(&job_pools[pool].queue, j, list);
+	pthread_cond_signal(&job_pools[pool].wake);
 }
 
 /* The worker's event loop: finished jobs back to their owners. */
@@ -222,21 +317,36 @@ job_event(void *arg, int error)
 	}
 }
 
-/* Kore frees the request: the job goes now, or when its work returns. */
+/*
+ * Kore frees the request (its client left, or it was answered): a job
+ * still waiting in a queue is taken out and goes now, its work never
+ * run; a running one goes when its work returns.
+ */
 static void
 job_request_free(struct http_request *req)
 {
 	struct job	**slot, *j;
+	int		 waited;
 
 	if ((slot = http_state_get(req)) == NULL || (j = *slot) == NULL)
 		return;
 	*slot = NULL;
-
 	j->req = NULL;
-	if (j->started && !j->finished) {
+
+	pthread_mutex_lock(&job_lock);
+	if ((waited = j->queued)) {
+		TAILQ_REMOVE(&job_pools[j->pool].queue, j, list);
+		job_pools[j->pool].waiting--;
+		j->queued = 0;
+	} else if (j->started && !j->finished) {
 		j->detached = 1;
-		return;
 	}
+	pthread_mutex_unlock(&job_lock);
+
+	if (waited)
+		__atomic_sub_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
+	else if (j->detached)
+		return;
 
 	job_free(j);
 }

@@ -1,7 +1,9 @@
 /*
- * Blocking work (store calls, PBKDF2) on a pool of threads per worker, so
- * that a slow query never stalls a worker's event loop and the sockets it
- * serves.
+ * Blocking work on pools of threads per worker, so that a slow query
+ * never stalls a worker's event loop and the sockets it serves, and
+ * password hashing (PBKDF2) never holds up the store calls: the store
+ * pool (JOB_THREADS threads, no bound on its queue) and the hash pool
+ * (HASH_THREADS threads, at most HASH_QUEUE jobs waiting).
  */
 
 #ifndef KORIO_JOB_H
@@ -15,6 +17,11 @@
 
 #define JOB_THREADS	4	/* per worker */
 
+/* The pools of job_then(); job_start() starts on the store pool. */
+#define JOB_POOL_STORE	0
+#define JOB_POOL_HASH	1
+#define JOB_POOLS	2
+
 struct job {
 	TAILQ_ENTRY(job)	list;
 	struct http_request	*req;
@@ -25,6 +32,11 @@ struct job {
 	int			started;
 	int			finished;
 	int			detached;
+	/* job.c's, under its lock. */
+	int			pool;		/* where j runs or waits */
+	int			queued;		/* waiting in pool's queue */
+	void			(*next)(struct job *);	/* job_then() */
+	int			next_pool;
 };
 
 /* job.c */
@@ -35,6 +47,7 @@ struct job	*job_request_poll(struct http_request *);
 struct job	*job_callback_new(size_t, void (*)(struct job *),
 		    void (*)(struct job *), void (*)(struct job *));
 void		 job_start(struct job *);
+int		 job_then(struct job *, int, void (*)(struct job *));
 int		 job_drain(int);
 
 #endif

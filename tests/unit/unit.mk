@@ -48,3 +48,12 @@ test_query_SRCS = tests/unit/test_query.c $(wildcard src/app/realtime/query*.c)
 
 UNIT_TESTS += test_addrcount
 test_addrcount_SRCS = tests/unit/test_addrcount.c src/app/addrcount.c src/app/netaddr.c
+
+# libunistring has no pkg-config file: a plain -lunistring.
+UNIT_TESTS += test_email
+test_email_SRCS = tests/unit/test_email.c src/app/auth/email.c
+test_email_LDLIBS = -lunistring
+
+UNIT_TESTS += test_throttle
+test_throttle_SRCS = tests/unit/test_throttle.c src/app/auth/throttle.c
+test_throttle_LIBS = libcrypto

@@ -2,8 +2,9 @@
  * http/http.h: korio's HTTP side, what its files share: the reply helpers
  * (http_util.c), the REST layer (rest.c, rest_reply.c, rest_input.c,
  * rest_list.c, rest_query.c, rest_doc.c) and the route handlers Kore calls
- * (routes_*.c, health.c). It reaches the store through store/store.h
- * only, and the realtime side through hooks.h only.
+ * (routes_*.c, health.c), with what the /auth routes share. It reaches
+ * the store through store/store.h only, and the realtime side through
+ * hooks.h only.
  */
 
 #ifndef KORIO_HTTP_H
@@ -16,6 +17,8 @@
 #include <jansson.h>
 
 #include "hooks.h"
+#include "netaddr.h"
+#include "auth/email.h"
 #include "store/store.h"
 
 struct connection;
@@ -131,6 +134,7 @@ struct rest_call {
 	 */
 	const struct rest_op	*op;
 	int			 method;
+	struct netaddr		 client;	/* http_util_client() */
 	char			 uid[STORE_OID_LEN + 1];	/* the caller */
 	char			 sid[64];			/* its session */
 	char			 id[STORE_OID_LEN + 1];	/* "" if malformed */
@@ -150,12 +154,18 @@ struct rest_call {
 	json_t			*out;		/* response body, NULL: none */
 	struct hook_event	 hook;		/* run after the answer */
 	char			 log[160];	/* logged on the worker */
+	int			 retry_after;	/* seconds; 0: no header */
+	void			(*next)(struct rest_call *);	/* rest.c */
 };
 
 /* rest.c */
 int		 rest_run(struct http_request *, const struct rest_op *);
 int		 rest_dispatch(struct http_request *,
 		    const struct rest_route *);
+int		 rest_next_hash(struct rest_call *,
+		    void (*)(struct rest_call *));
+void		 rest_next_store(struct rest_call *,
+		    void (*)(struct rest_call *));
 
 /* rest_reply.c */
 int		 rest_error(struct rest_call *, int, const char *,
@@ -205,10 +215,26 @@ void		 rest_doc_hook(struct rest_call *, enum hook_kind, json_t *,
 		    json_t *);
 
 /* routes_auth.c */
+#define ROUTES_AUTH_DUPLICATE	\
+	"A user with the given username is already registered"
+
+extern const struct rest_op	routes_auth_405_post;
+
+int		 page_auth_refresh(struct http_request *);
+int		 page_auth_me(struct http_request *);
+void		 routes_auth_tokens(struct rest_call *);
+enum store_result	 routes_auth_find(struct rest_call *, const char *,
+			    json_t **);
+int		 routes_auth_email(struct rest_call *, json_t *,
+		    char [EMAIL_MAX + 1]);
+enum email_result	 routes_auth_email_norm(json_t *, char [EMAIL_MAX + 1],
+			    uint32_t *);
+int		 routes_auth_blank(json_t *);
+
+/* routes_login.c */
+void	routes_login_init(void);
 int	page_auth_signup(struct http_request *);
 int	page_auth_login(struct http_request *);
-int	page_auth_refresh(struct http_request *);
-int	page_auth_me(struct http_request *);
 
 /* routes_todos.c */
 int	page_todos(struct http_request *);

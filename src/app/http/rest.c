@@ -15,13 +15,18 @@
  *   4. The inputs are copied into the job: the body bytes, the path id
  *      (malformed ids become "" and so 404), the list query (REST_LIST)
  *      and If-Unmodified-Since. A bad list query is kept as a pending 400.
- *   5. On a pool thread: the caller is loaded (401 if gone), then
+ *   5. On a store pool thread: the caller is loaded (401 if gone), then
  *      op->work runs (405 when there is none). The work calls
  *      rest_input() where a 400 for bad input belongs in its order of
  *      checks (after 404 and 403), parses the body there, and decides the
- *      status, the response body and the post-write hook.
- *   6. Back on the worker: op->done (token minting), the response, then
- *      the hook, with documents in the REST shape.
+ *      status, the response body and the post-write hook. It may name a
+ *      next step instead, to run once it returns: on the hash pool
+ *      (rest_next_hash(): PBKDF2, without a store handle; 503 with
+ *      Retry-After when that pool's queue is full) or on the store pool
+ *      (rest_next_store()). A step may name another.
+ *   6. Back on the worker: op->done (token minting), the response (with
+ *      Retry-After when the work set one), then the hook, with documents
+ *      in the REST shape.
  *
  * Secrets, tokens and bodies are never logged; the raw body is wiped
  * when the request is freed.
@@ -32,6 +37,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +57,10 @@ static void	rest_finish(struct http_request *, struct rest_call *);
 static int	rest_body_copy(struct http_request *, struct rest_call *);
 static int	rest_auth(struct http_request *, struct rest_call *);
 static void	rest_work(struct job *);
+static void	rest_step(struct job *);
+static struct job	*rest_job_of(struct rest_call *);
+static int	rest_acquire(struct rest_call *);
+static void	rest_release(struct rest_call *);
 static int	rest_caller(struct rest_call *);
 static void	rest_cleanup(struct job *);
 static void	rest_hooks(struct rest_call *);
@@ -137,6 +147,7 @@ rest_start(struct http_request *req, const struct rest_op *op)
 	memcpy(call->sid, tmp.sid, sizeof(call->sid));
 	call->op = op;
 	call->method = req->method;
+	http_util_client(req, &call->client);
 	call->since = -1;
 	call->secret = korio.refresh_secret;
 	call->list.limit = REST_DEFAULT_LIMIT;
@@ -182,6 +193,8 @@ rest_body_copy(struct http_request *req, struct rest_call *call)
 static void
 rest_finish(struct http_request *req, struct rest_call *call)
 {
+	char	retry[16];
+
 	if (call->status == 0)
 		rest_error(call, 500, "Internal server error", NULL);
 
@@ -193,6 +206,10 @@ rest_finish(struct http_request *req, struct rest_call *call)
 
 	if (call->status == 405 && call->op->allow != NULL)
 		http_response_header(req, "allow", call->op->allow);
+	if (call->retry_after > 0) {
+		(void)snprintf(retry, sizeof(retry), "%d", call->retry_after);
+		http_response_header(req, "retry-after", retry);
+	}
 
 	if (call->status == 204)
 		http_util_empty(req, 204);
@@ -244,12 +261,8 @@ rest_work(struct job *j)
 {
 	struct rest_call	*call = &((struct rest_job *)j)->call;
 
-	if ((call->sc = store_acquire()) == NULL) {
-		(void)snprintf(call->log, sizeof(call->log),
-		    "rest: store unavailable");
-		rest_error(call, 500, "Internal server error", NULL);
+	if (!rest_acquire(call))
 		return;
-	}
 
 	if (!(call->op->flags & REST_AUTH) || rest_caller(call)) {
 		if (call->op->work == NULL)
@@ -258,6 +271,80 @@ rest_work(struct job *j)
 			call->op->work(call);
 	}
 
+	rest_release(call);
+}
+
+/*
+ * From the work or a step: fn runs next, on the hash pool, once this
+ * returns. 0 when the hash pool's queue is full: the answer is then 503
+ * with Retry-After, and the caller stops there.
+ */
+int
+rest_next_hash(struct rest_call *call, void (*fn)(struct rest_call *))
+{
+	if (!job_then(rest_job_of(call), JOB_POOL_HASH, rest_step)) {
+		call->retry_after = 1;
+		return (rest_error(call, 503, "Service Unavailable",
+		    "Too many logins and signups at once; try again shortly"));
+	}
+	call->next = fn;
+
+	return (1);
+}
+
+/* From the work or a step: fn runs next, on the store pool. */
+void
+rest_next_store(struct rest_call *call, void (*fn)(struct rest_call *))
+{
+	(void)job_then(rest_job_of(call), JOB_POOL_STORE, rest_step);
+	call->next = fn;
+}
+
+/* The job a call is part of. */
+static struct job *
+rest_job_of(struct rest_call *call)
+{
+	struct rest_job	*rj;
+
+	rj = (struct rest_job *)((char *)call -
+	    offsetof(struct rest_job, call));
+
+	return (&rj->job);
+}
+
+/*
+ * A later step: with a store handle on the store pool, without one on
+ * the hash pool (none is held while it hashes).
+ */
+static void
+rest_step(struct job *j)
+{
+	struct rest_call	*call = &((struct rest_job *)j)->call;
+	void			(*fn)(struct rest_call *);
+
+	fn = call->next;
+	call->next = NULL;
+	if (j->pool != JOB_POOL_STORE) {
+		fn(call);
+	} else if (rest_acquire(call)) {
+		fn(call);
+		rest_release(call);
+	}
+}
+
+static int
+rest_acquire(struct rest_call *call)
+{
+	if ((call->sc = store_acquire()) != NULL)
+		return (1);
+
+	(void)snprintf(call->log, sizeof(call->log), "rest: store unavailable");
+	return (rest_error(call, 500, "Internal server error", NULL));
+}
+
+static void
+rest_release(struct rest_call *call)
+{
 	store_release(call->sc);
 	call->sc = NULL;
 }

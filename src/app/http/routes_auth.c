@@ -1,21 +1,23 @@
 /*
- * /auth/signup, /auth/login, /auth/refresh_token and /auth/me, as
- * Terreno's addAuthRoutes answers them (the contract's "Auth").
+ * /auth/refresh_token and /auth/me, as Terreno's addAuthRoutes answers
+ * them (the contract's "Auth"), and what they share with /auth/signup and
+ * /auth/login (routes_login.c, the routes that run PBKDF2): the tokens,
+ * the emails, the user lookup.
  *
  * The three token routes never look at the Authorization header, so a
  * stale token can't keep a client from logging in again. They answer
  * 200 {"data":{"token","refreshToken"[,"userId"]}}: the work (pool thread)
  * checks the credentials and leaves the user id and session id in the
- * call; auth_tokens() mints both tokens on the worker. Failures of login
- * and refresh are 401 {"message":...}, which @terreno/rtk shows as is.
+ * call; routes_auth_tokens() mints both tokens on the worker. Failures of
+ * login and refresh are 401 {"message":...}, which @terreno/rtk shows as
+ * is.
  *
  * Users are stored as passport-local-mongoose stores them (password.c):
- * "email" (lowercased, unique), "admin", "hash", "salt", "created",
- * "updated". Login always runs one PBKDF2: against a dummy salt and hash
- * when the email is unknown, so timing does not tell which emails exist.
- * Extra signup fields are ignored (mongoose's strict mode drops them),
- * "admin" included. PATCH /auth/me sets the email only; "admin", "hash"
- * and "salt" in its body are ignored, other unknown fields are 400.
+ * "email" (unique, in the normal form of auth/email.c: NFKC, lowercase;
+ * signup, login and PATCH /auth/me all take it so), "admin", "hash",
+ * "salt", "created", "updated". PATCH /auth/me sets the email only;
+ * "admin", "hash" and "salt" in its body are ignored, other unknown
+ * fields are 400.
  */
 
 #include <sys/types.h>
@@ -23,52 +25,28 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "http/http.h"
-#include "auth/password.h"
+#include "auth/email.h"
 #include "auth/token.h"
 
-#define AUTH_EMAIL_MAX		254
-#define AUTH_DUPLICATE		\
-	"A user with the given username is already registered"
-#define AUTH_INCORRECT		"Password or username is incorrect"
-
-static void	auth_signup(struct rest_call *);
-static void	auth_signup_off(struct rest_call *);
-static void	auth_login(struct rest_call *);
 static void	auth_refresh(struct rest_call *);
 static void	auth_me(struct rest_call *);
 static void	auth_me_patch(struct rest_call *);
-static void	auth_tokens(struct rest_call *);
-static enum store_result	auth_find(struct rest_call *, const char *,
-				    json_t **);
-static int	auth_email(struct rest_call *, json_t *,
-		    char [AUTH_EMAIL_MAX + 1]);
-static int	auth_email_norm(json_t *, char [AUTH_EMAIL_MAX + 1]);
-static int	auth_password(struct rest_call *, json_t *);
-static int	auth_blank(json_t *);
 static int	auth_me_field(struct rest_call *, const char *, json_t *,
 		    json_t *);
 
-static const struct rest_op	auth_op_signup = {
-	REST_BODY, NULL, NULL, auth_signup, auth_tokens
-};
-static const struct rest_op	auth_op_signup_off = {
-	0, NULL, NULL, auth_signup_off, NULL
-};
-static const struct rest_op	auth_op_login = {
-	REST_BODY, NULL, NULL, auth_login, auth_tokens
-};
-static const struct rest_op	auth_op_refresh = {
-	REST_BODY, NULL, NULL, auth_refresh, auth_tokens
-};
-static const struct rest_op	auth_op_405_post = {
+/* Any method but POST on the token routes (routes_login.c's too). */
+const struct rest_op		routes_auth_405_post = {
 	0, NULL, "POST, OPTIONS", NULL, NULL
+};
+
+static const struct rest_op	auth_op_refresh = {
+	REST_BODY, NULL, NULL, auth_refresh, routes_auth_tokens
 };
 static const struct rest_op	auth_op_me = {
 	REST_AUTH, NULL, NULL, auth_me, NULL
@@ -80,42 +58,15 @@ static const struct rest_op	auth_op_405_me = {
 	REST_AUTH, NULL, "GET, HEAD, PATCH, OPTIONS", NULL, NULL
 };
 
-static const struct rest_route	auth_route_signup = {
-	.post = &auth_op_signup,
-	.other = &auth_op_405_post
-};
-static const struct rest_route	auth_route_signup_off = {
-	.post = &auth_op_signup_off,
-	.other = &auth_op_405_post
-};
-static const struct rest_route	auth_route_login = {
-	.post = &auth_op_login,
-	.other = &auth_op_405_post
-};
 static const struct rest_route	auth_route_refresh = {
 	.post = &auth_op_refresh,
-	.other = &auth_op_405_post
+	.other = &routes_auth_405_post
 };
 static const struct rest_route	auth_route_me = {
 	.get = &auth_op_me,
 	.patch = &auth_op_me_patch,
 	.other = &auth_op_405_me
 };
-
-int
-page_auth_signup(struct http_request *req)
-{
-	if (korio.signup_disabled)
-		return (rest_dispatch(req, &auth_route_signup_off));
-
-	return (rest_dispatch(req, &auth_route_signup));
-}
-
-int
-page_auth_login(struct http_request *req)
-{
-	return (rest_dispatch(req, &auth_route_login));
-}
 
 int
 page_auth_refresh(struct http_request *req)
@@ -127,121 +78,6 @@ int
 page_auth_me(struct http_request *req)
 {
 	return (rest_dispatch(req, &auth_route_me));
-}
-
-static void
-auth_signup(struct rest_call *call)
-{
-	json_t			*pw, *doc, *found;
-	char			 email[AUTH_EMAIL_MAX + 1];
-	char			 salt[PASSWORD_SALT_HEX_LEN + 1];
-	char			 hash[PASSWORD_HASH_HEX_LEN + 1];
-	char			 now[STORE_ISO_LEN];
-	enum store_result	 r;
-
-	doc = NULL;
-	if (!rest_input(call) ||
-	    !auth_email(call, json_object_get(call->body, "email"), email) ||
-	    !auth_password(call, (pw = json_object_get(call->body,
-	    "password"))))
-		return;
-
-	/* Don't spend a PBKDF2 on an email that is taken. */
-	r = auth_find(call, email, &found);
-	json_decref(found);
-	if (r == STORE_OK) {
-		rest_error(call, 400, AUTH_DUPLICATE, NULL);
-		return;
-	}
-	if (r != STORE_NOTFOUND) {
-		rest_store_error(call, r, "signup lookup");
-		return;
-	}
-
-	if (!password_hash(json_string_value(pw), json_string_length(pw),
-	    salt, hash) || !token_sid_new(call->sid)) {
-		rest_error(call, 500, "Internal server error", NULL);
-		return;
-	}
-
-	store_oid_new(call->uid);
-	store_now_iso(now);
-	doc = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s}", "_id", call->uid,
-	    "email", email, "admin", 0, "hash", hash, "salt", salt,
-	    "created", now, "updated", now);
-
-	r = doc == NULL ? STORE_ERROR : store_insert(call->sc, STORE_USERS,
-	    doc);
-	if (r == STORE_DUPLICATE)
-		rest_error(call, 400, AUTH_DUPLICATE, NULL);
-	else if (r != STORE_OK)
-		rest_store_error(call, r, "signup insert");
-	else
-		call->status = 200;
-
-	json_decref(doc);
-}
-
-static void
-auth_signup_off(struct rest_call *call)
-{
-	rest_error(call, 403, "Signup is disabled", NULL);
-}
-
-static void
-auth_login(struct rest_call *call)
-{
-	json_t			*em, *pw, *user;
-	char			 email[AUTH_EMAIL_MAX + 1];
-	char			 dsalt[PASSWORD_SALT_HEX_LEN + 1];
-	char			 dhash[PASSWORD_HASH_HEX_LEN + 1];
-	const char		*salt, *hash;
-	int			 ok;
-	enum store_result	 r;
-
-	if (!rest_input(call))
-		return;
-
-	em = json_object_get(call->body, "email");
-	pw = json_object_get(call->body, "password");
-	if (auth_blank(em) || auth_blank(pw)) {
-		rest_message(call, 401, "Missing credentials");
-		return;
-	}
-
-	user = NULL;
-	r = STORE_NOTFOUND;
-	if (json_is_string(pw) && auth_email_norm(em, email))
-		r = auth_find(call, email, &user);
-	if (r != STORE_OK && r != STORE_NOTFOUND) {
-		rest_store_error(call, r, "login lookup");
-		return;
-	}
-
-	salt = rest_str(user, "salt");
-	hash = rest_str(user, "hash");
-	if (salt == NULL || hash == NULL) {
-		memset(dsalt, '0', PASSWORD_SALT_HEX_LEN);
-		dsalt[PASSWORD_SALT_HEX_LEN] = '\0';
-		memset(dhash, '0', PASSWORD_HASH_HEX_LEN);
-		dhash[PASSWORD_HASH_HEX_LEN] = '\0';
-		salt = dsalt;
-		hash = dhash;
-	}
-
-	ok = json_is_string(pw) && password_verify(json_string_value(pw),
-	    json_string_length(pw), salt, hash) && salt != dsalt;
-
-	if (!ok || rest_str(user, "_id") == NULL ||
-	    !token_sid_new(call->sid)) {
-		rest_message(call, 401, AUTH_INCORRECT);
-	} else {
-		(void)snprintf(call->uid, sizeof(call->uid), "%s",
-		    rest_str(user, "_id"));
-		call->status = 200;
-	}
-
-	json_decref(user);
 }
 
 /* A valid refresh token of a user that still exists; the sid is kept. */
@@ -317,7 +153,7 @@ auth_me_patch(struct rest_call *call)
 
 	r = rest_doc_update(call, STORE_USERS, call->uid, set, &after);
 	if (r == STORE_DUPLICATE)
-		rest_error(call, 400, AUTH_DUPLICATE, NULL);
+		rest_error(call, 400, ROUTES_AUTH_DUPLICATE, NULL);
 	else if (r == STORE_NOTFOUND)
 		rest_error(call, 401, "Unauthorized", NULL);
 	else if (r != STORE_OK)
@@ -338,7 +174,7 @@ auth_me_field(struct rest_call *call, const char *key, json_t *val,
 	static const char	*ignored[] = { "_id", "id", "created",
 				    "updated", "__v", "_updatedAt", "admin",
 				    "hash", "salt", NULL };
-	char			 email[AUTH_EMAIL_MAX + 1];
+	char			 email[EMAIL_MAX + 1];
 	size_t			 i;
 
 	for (i = 0; ignored[i] != NULL; i++) {
@@ -350,7 +186,7 @@ auth_me_field(struct rest_call *call, const char *key, json_t *val,
 		return (rest_error(call, 400, "Validation failed",
 		    "%.64s is not a field of User", key));
 
-	if (!auth_email(call, val, email))
+	if (!routes_auth_email(call, val, email))
 		return (0);
 
 	json_object_set_new(set, "email", json_string(email));
@@ -359,8 +195,8 @@ auth_me_field(struct rest_call *call, const char *key, json_t *val,
 }
 
 /* Worker: both tokens for call->uid and call->sid, as the response. */
-static void
-auth_tokens(struct rest_call *call)
+void
+routes_auth_tokens(struct rest_call *call)
 {
 	struct token_claims	cl;
 	char			access[TOKEN_MAX_LEN + 1];
@@ -398,8 +234,8 @@ auth_tokens(struct rest_call *call)
 }
 
 /* The user of a normalized email (signup, login), as store_find_one(). */
-static enum store_result
-auth_find(struct rest_call *call, const char *email, json_t **user)
+enum store_result
+routes_auth_find(struct rest_call *call, const char *email, json_t **user)
 {
 	json_t			*ev;
 	enum store_result	 r;
@@ -412,82 +248,52 @@ auth_find(struct rest_call *call, const char *email, json_t **user)
 }
 
 /* A checked, normalized email for signup and PATCH /auth/me, or a 400. */
-static int
-auth_email(struct rest_call *call, json_t *v, char out[AUTH_EMAIL_MAX + 1])
+int
+routes_auth_email(struct rest_call *call, json_t *v, char out[EMAIL_MAX + 1])
 {
-	if (auth_blank(v))
+	uint32_t	bad;
+
+	if (routes_auth_blank(v))
 		return (rest_error(call, 400, "Validation failed",
 		    "email is required"));
 	if (!json_is_string(v))
 		return (rest_error(call, 400, "Validation failed",
 		    "email must be a string"));
-	if (!auth_email_norm(v, out))
+
+	switch (routes_auth_email_norm(v, out, &bad)) {
+	case EMAIL_OK:
+		return (1);
+	case EMAIL_INVISIBLE:
+		return (rest_error(call, 400, "Validation failed",
+		    "email must not contain invisible characters (U+%04X)",
+		    (unsigned int)bad));
+	default:
 		return (rest_error(call, 400, "Validation failed",
 		    "email must be an email address of at most %d characters",
-		    AUTH_EMAIL_MAX));
-
-	return (1);
+		    EMAIL_MAX));
+	}
 }
 
 /*
- * Trims blanks, lowercases ASCII letters; 1 if what is left looks like
- * an email: no blanks or control characters, an @ with text on both
- * sides, at most AUTH_EMAIL_MAX bytes.
+ * The form emails are stored and found in (auth/email.c): NFKC,
+ * lowercase, trimmed; refused with invisible characters.
  */
-static int
-auth_email_norm(json_t *v, char out[AUTH_EMAIL_MAX + 1])
+enum email_result
+routes_auth_email_norm(json_t *v, char out[EMAIL_MAX + 1], uint32_t *bad)
 {
-	const char	*s, *at;
-	size_t		 len, i;
-	unsigned char	 c;
-
-	if (!json_is_string(v))
-		return (0);
-
-	s = json_string_value(v);
-	len = json_string_length(v);
-	while (len > 0 && isspace((unsigned char)*s)) {
-		s++;
-		len--;
+	*bad = 0;
+	if (!json_is_string(v)) {
+		out[0] = '\0';
+		return (EMAIL_INVALID);
 	}
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		len--;
-	if (len == 0 || len > AUTH_EMAIL_MAX)
-		return (0);
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c <= 0x20 || c == 0x7f)
-			return (0);
-		out[i] = (char)tolower(c);
-	}
-	out[len] = '\0';
-
-	at = strchr(out, '@');
-	return (at != NULL && at != out && at[1] != '\0');
-}
-
-static int
-auth_password(struct rest_call *call, json_t *v)
-{
-	if (auth_blank(v))
-		return (rest_error(call, 400, "Validation failed",
-		    "password is required"));
-	if (!json_is_string(v))
-		return (rest_error(call, 400, "Validation failed",
-		    "password must be a string"));
-	if (json_string_length(v) > PASSWORD_MAX_LEN ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return (rest_error(call, 400, "Validation failed",
-		    "password must be at most %d bytes, without NUL",
-		    PASSWORD_MAX_LEN));
-
-	return (1);
+	return (email_normalize(json_string_value(v), json_string_length(v),
+	    out, bad));
 }
 
 /* Absent, null or "": what passport-local calls missing. */
-static int
-auth_blank(json_t *v)
+int
+routes_auth_blank(json_t *v)
 {
 	return (v == NULL || json_is_null(v) ||
 	    (json_is_string(v) && json_string_length(v) == 0));

@@ -13,8 +13,8 @@
  *    returns KORE_RESULT_RETRY; the request sleeps until the work is done
  *    and is then run again, when job_request_poll() hands back the job
  *    with its results. A request that goes away first (the client left)
- *    takes its job out of the queue it waits in, so that its work never
- *    runs; a job already running is cleaned up when its work returns.
+ *    takes its job out of the hash pool's queue, so that its PBKDF2
+ *    never runs; any other job is cleaned up when its work returns.
  *  - callback jobs have no request: done() runs on the worker's event loop
  *    once the work is finished (used by Socket.IO event handlers).
  * A job's work may send the job on to another pool instead of back to
@@ -319,8 +319,10 @@ job_event(void *arg, int error)
 
 /*
  * Kore frees the request (its client left, or it was answered): a job
- * still waiting in a queue is taken out and goes now, its work never
- * run; a running one goes when its work returns.
+ * still waiting for the hash pool is taken out and goes now, its work
+ * never run (a flood of logins that hang up costs no PBKDF2); any other
+ * goes when its work returns: a write the server took is made, and its
+ * hooks run, whether its client waited for the answer or not.
  */
 static void
 job_request_free(struct http_request *req)
@@ -334,7 +336,7 @@ job_request_free(struct http_request *req)
 	j->req = NULL;
 
 	pthread_mutex_lock(&job_lock);
-	if ((waited = j->queued)) {
+	if ((waited = (j->queued && j->pool == JOB_POOL_HASH))) {
 		TAILQ_REMOVE(&job_pools[j->pool].queue, j, list);
 		job_pools[j->pool].waiting--;
 		j->queued = 0;

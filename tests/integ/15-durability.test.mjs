@@ -63,3 +63,41 @@ test(`acknowledged writes survive kill -9 of the process group (${BACKEND})`, { 
   const kept = todos.filter((t, i) => t.projectId === p.id && (i < 10 || i >= 15));
   assert.equal(inProject.body.total, kept.length);
 });
+
+// A write the server took is made even when its client hangs up before
+// the answer (a page that fires a PATCH and navigates away): 200 POSTs
+// sent at once, each connection closed right after its request, land.
+test(`writes whose clients hang up at once are made all the same (${BACKEND})`, { timeout: 60000 * SLOW }, async () => {
+  const { default: net } = await import("node:net");
+  const srv = await startKorio({ workers: 2 });
+  try {
+    const api = restClient(srv.url);
+    const email = `hangup-${Date.now()}@example.com`;
+    const su = await api.post("/auth/signup", { email, password: "correct horse battery" });
+    assert.equal(su.status, 200);
+    const token = su.body.data.token;
+    const N = 200;
+    await Promise.all(Array.from({ length: N }, (_, i) => new Promise((resolve) => {
+      const body = JSON.stringify({ title: `hangup ${i}` });
+      const s = net.connect({ port: srv.port, host: "127.0.0.1" }, () => {
+        // Gone as soon as the request is out, before any answer.
+        s.end(`POST /todos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        () => s.destroy());
+      });
+      s.on("error", () => {});
+      s.on("close", resolve);
+    })));
+    let total = -1;
+    const deadline = Date.now() + 20000 * SLOW;
+    while (Date.now() < deadline) {
+      const r = await api.get("/todos?limit=1", { token });
+      total = r.body.total;
+      if (total === N) break;
+      await new Promise((r2) => setTimeout(r2, 200));
+    }
+    assert.equal(total, N, `${total} of ${N} writes made`);
+  } finally {
+    await srv.stop();
+  }
+});

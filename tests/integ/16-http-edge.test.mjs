@@ -11,7 +11,7 @@ import fs from "node:fs";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { restClient, SLOW, startKorio } from "./harness.mjs";
+import { restClient, SLOW, startKorio, VARIANT } from "./harness.mjs";
 
 // ---- raw HTTP -----------------------------------------------------------------
 
@@ -452,9 +452,13 @@ describe("WebSocket PINGs from a client that never reads", () => {
     assert.ok(closed, `still open after ${sent >> 20} MiB of PINGs; worker at ${rss(pid) >> 20} MiB`);
     assert.ok(sent < limit, "every PING was taken");
 
-    await sleep(500);
-    const grown = rss(pid) - base;
-    assert.ok(grown < 24 * 1024 * 1024, `worker grew by ${grown >> 20} MiB and kept it`);
+    // The memory coming back is a plain build's figure: under ASan the
+    // worker's RSS holds ASan's quarantine of freed blocks (up to 256 MiB).
+    if (VARIANT !== "asan") {
+      await sleep(500);
+      const grown = rss(pid) - base;
+      assert.ok(grown < 24 * 1024 * 1024, `worker grew by ${grown >> 20} MiB and kept it`);
+    }
     assert.match(ctx.srv.logs(), /websocket: more than 4194304 bytes queued/);
   });
 });

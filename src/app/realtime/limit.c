@@ -44,6 +44,7 @@ static size_t			 limit_n;
 static int	limit_cmp(const void *, const void *);
 static struct limit_bucket *limit_get(const char *, u_int64_t);
 static void	limit_refill(struct limit_bucket *, u_int64_t);
+static int	limit_collect(struct limit_walk *);
 static void	limit_visit(const void *, VISIT, void *);
 static void	limit_forget(struct limit_bucket *);
 
@@ -89,14 +90,8 @@ limit_sweep(u_int64_t now)
 	struct limit_walk	w;
 	size_t			i;
 
-	if (limit_n == 0)
+	if (!limit_collect(&w))
 		return;
-
-	w.all = calloc(limit_n, sizeof(*w.all));
-	if (w.all == NULL)
-		return;
-	w.n = 0;
-	twalk_r(limit_root, limit_visit, &w);
 
 	for (i = 0; i < w.n; i++) {
 		limit_refill(w.all[i], now);
@@ -120,12 +115,8 @@ limit_clear(void)
 	struct limit_walk	w;
 	size_t			i;
 
-	if (limit_n == 0)
+	if (!limit_collect(&w))
 		return;
-	if ((w.all = calloc(limit_n, sizeof(*w.all))) == NULL)
-		return;
-	w.n = 0;
-	twalk_r(limit_root, limit_visit, &w);
 	for (i = 0; i < w.n; i++)
 		limit_forget(w.all[i]);
 	free(w.all);
@@ -166,6 +157,22 @@ limit_get(const char *key, u_int64_t now)
 	limit_n++;
 
 	return (b);
+}
+
+/*
+ * Every bucket, in a list the caller frees (the tree may not change during
+ * twalk_r()); 0 when there are none or no memory.
+ */
+static int
+limit_collect(struct limit_walk *w)
+{
+	if (limit_n == 0 ||
+	    (w->all = calloc(limit_n, sizeof(*w->all))) == NULL)
+		return (0);
+	w->n = 0;
+	twalk_r(limit_root, limit_visit, w);
+
+	return (1);
 }
 
 static void

@@ -106,6 +106,14 @@ int		 server_emit_packet(struct sio_socket *, int, int64_t, json_t *,
 void		 server_msg_broadcast(const u_int8_t *, size_t);
 void		 server_msg_sockets_leave(const u_int8_t *, size_t);
 void		 server_bcast_deliver(struct server_bcast *);
+struct sio_socket **server_members(struct sio_nsp *, const char *const *,
+		    size_t, size_t *);
+size_t		 server_encode_event(struct sio_frame **, struct sio_nsp *,
+		    json_t *);
+
+/* server_filter.c */
+void		 server_filter_init(void);
+void		 server_msg_filtered(const u_int8_t *, size_t);
 
 /* server_order.c */
 void		 server_order_parent_init(void);

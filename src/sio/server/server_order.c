@@ -56,6 +56,7 @@ static void	order_insert(struct order_entry *);
 static void	order_recv(u_int8_t, const u_int8_t *, size_t);
 static void	order_recv_broadcast(u_int16_t, const u_int8_t *, size_t);
 static void	order_recv_leave(u_int16_t, const u_int8_t *, size_t);
+static void	order_recv_filtered(u_int16_t, const u_int8_t *, size_t);
 
 /* The shared counter: the next number a broadcast takes. */
 static volatile u_int64_t	*order_shared = NULL;
@@ -89,6 +90,7 @@ server_order_init(void)
 
 	bus_register(SIO_MSG_BROADCAST, order_recv_broadcast);
 	bus_register(SIO_MSG_SOCKETS_LEAVE, order_recv_leave);
+	bus_register(SIO_MSG_FILTERED, order_recv_filtered);
 
 	order_next = order_shared != NULL ?
 	    __atomic_load_n(order_shared, __ATOMIC_SEQ_CST) : 0;
@@ -169,6 +171,13 @@ order_recv_leave(u_int16_t src, const u_int8_t *d, size_t len)
 {
 	(void)src;
 	order_recv(SIO_MSG_SOCKETS_LEAVE, d, len);
+}
+
+static void
+order_recv_filtered(u_int16_t src, const u_int8_t *d, size_t len)
+{
+	(void)src;
+	order_recv(SIO_MSG_FILTERED, d, len);
 }
 
 /* A numbered message from the bus: its number, then the message. */
@@ -253,6 +262,9 @@ order_deliver(struct order_entry *e)
 		break;
 	case SIO_MSG_SOCKETS_LEAVE:
 		server_msg_sockets_leave(e->data, e->len);
+		break;
+	case SIO_MSG_FILTERED:
+		server_msg_filtered(e->data, e->len);
 		break;
 	default:
 		fatal("sio: numbered message of type %u", e->type);

@@ -69,7 +69,8 @@ static json_int_t sync_epoch_ms(void);
 
 static json_t	*sync_filter(struct sio_socket *, json_t *);
 static int	sync_covers(struct sio_socket *, struct rt_sock *,
-		    const json_t *, const json_t *, const json_t *);
+		    const char *, const char *, const char *, const json_t *,
+		    const json_t *);
 static int	sync_readable(const struct rt_sock *, const char *,
 		    const json_t *, const json_t *);
 static int	sync_in(const json_t *, const char *);
@@ -493,34 +494,25 @@ sync_readable(const struct rt_sock *rs, const char *c, const json_t *d,
 	return (sync_in(members, rs->user));
 }
 
-/* Does one of the socket's subscriptions cover state d (section 8)? */
+/*
+ * Does one of the socket's subscriptions cover state d (section 8)? c and
+ * id are the change's; droom and mroom its document and model rooms.
+ */
 static int
-sync_covers(struct sio_socket *so, struct rt_sock *rs, const json_t *ch,
-    const json_t *d, const json_t *members)
+sync_covers(struct sio_socket *so, struct rt_sock *rs, const char *c,
+    const char *droom, const char *mroom, const json_t *d,
+    const json_t *members)
 {
-	const char	*c, *id, *owner, *qid;
+	const char	*owner, *qid;
 	json_t		*q;
-	char		*room, *tmp;
-	int		in;
 
-	c = json_string_value(json_object_get(ch, "c"));
-	id = json_string_value(json_object_get(ch, "id"));
-	if (!json_is_object(d) || c == NULL || id == NULL ||
-	    !sync_readable(rs, c, d, members))
+	if (!json_is_object(d) || !sync_readable(rs, c, d, members))
 		return (0);
 
-	tmp = sync_room(c, ":", id);
-	room = sync_room("document:", tmp, "");
-	free(tmp);
-	in = sio_in_room(so, room);
-	free(room);
-	if (in)
+	if (sio_in_room(so, droom))
 		return (1);
 
-	room = sync_room("model:", c, "");
-	in = sio_in_room(so, room);
-	free(room);
-	if (in) {
+	if (sio_in_room(so, mroom)) {
 		if (!strcmp(c, "projects") &&
 		    sync_in(json_object_get(d, "members"), rs->user))
 			return (1);
@@ -575,26 +567,26 @@ static json_t *
 sync_filter(struct sio_socket *so, json_t *ch)
 {
 	struct rt_sock	*rs;
-	const char	*m;
-	json_t		*before, *after;
+	const char	*m, *c, *id;
+	char		droom[64], mroom[32];
 	int		ca, cb;
 
 	if ((rs = sio_socket_udata(so)) == NULL ||
 	    (m = json_string_value(json_object_get(ch, "m"))) == NULL ||
-	    json_string_value(json_object_get(ch, "c")) == NULL)
+	    (c = json_string_value(json_object_get(ch, "c"))) == NULL ||
+	    (id = json_string_value(json_object_get(ch, "id"))) == NULL)
 		return (NULL);
 
-	before = json_object_get(ch, "b");
-	after = json_object_get(ch, "a");
-	ca = sync_covers(so, rs, ch, after, json_object_get(ch, "am"));
-	cb = !ca && strcmp(m, "create") &&
-	    sync_covers(so, rs, ch, before, json_object_get(ch, "bm"));
+	(void)snprintf(droom, sizeof(droom), "document:%s:%s", c, id);
+	(void)snprintf(mroom, sizeof(mroom), "model:%s", c);
+	ca = sync_covers(so, rs, c, droom, mroom, json_object_get(ch, "a"),
+	    json_object_get(ch, "am"));
+	cb = !ca && strcmp(m, "create") && sync_covers(so, rs, c, droom,
+	    mroom, json_object_get(ch, "b"), json_object_get(ch, "bm"));
 
 	if (!strcmp(m, "create"))
 		return (ca ? sync_variant(ch, SYNC_V_CREATE) : NULL);
 	if (!strcmp(m, "update") && ca)
 		return (sync_variant(ch, SYNC_V_UPDATE));
-	if (!strcmp(m, "delete") && (cb || ca))
-		return (sync_variant(ch, SYNC_V_DELETE));
 	return (cb ? sync_variant(ch, SYNC_V_DELETE) : NULL);
 }

@@ -176,7 +176,18 @@ deps:
 tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 
-npm-deps: tests/node_modules/.package-lock.json
+# The realtime module of the real @terreno/rtk 57.4.0, bundled for Node
+# (tests/rtk/build.mjs: its tarball alone, integrity-pinned, and esbuild;
+# none of its react-native/expo dependencies). Used by the integration
+# test 35-terreno-rtk.
+RTK_BUNDLE	:= build/rtk/terreno-rtk-realtime.mjs
+
+$(RTK_BUNDLE): tests/rtk/build.mjs tests/rtk/stubs/expo-constants.mjs \
+    tests/node_modules/.package-lock.json
+	$(NODE) tests/rtk/build.mjs
+	@touch $@
+
+npm-deps: tests/node_modules/.package-lock.json $(RTK_BUNDLE)
 
 # ---- run -------------------------------------------------------------------
 

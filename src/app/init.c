@@ -11,8 +11,10 @@
  * kore_worker_configure() runs in each worker after the sandbox is in
  * place: it sets Kore's request timeouts from the environment, takes its
  * part in the per-address connection cap (http/connlimit.c, whose table
- * kore_parent_configure() mapped before the fork) and opens the store
- * for that worker.
+ * kore_parent_configure() mapped before the fork), checks that kore.conf
+ * routes the REST paths to their handlers (http/rest_routes.c), makes
+ * /openapi.json's document (http/openapi.c) and opens the store for that
+ * worker.
  *
  * The seccomp filter below adds what the app needs on top of Kore's own
  * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
@@ -116,6 +118,8 @@ kore_worker_configure(void)
 	http_header_timeout = korio.http_header_timeout;
 	http_body_timeout = korio.http_body_timeout;
 	connlimit_worker_init();
+	rest_routes_check();
+	openapi_init();
 
 	job_init();
 	db_init();

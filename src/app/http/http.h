@@ -1,10 +1,11 @@
 /*
  * http/http.h: korio's HTTP side, what its files share: the reply helpers
  * (http_util.c), the REST layer (rest.c, rest_reply.c, rest_input.c,
- * rest_list.c, rest_query.c, rest_doc.c) and the route handlers Kore calls
- * (routes_*.c, health.c), with what the /auth routes share. It reaches
- * the store through store/store.h only, and the realtime side through
- * hooks.h only.
+ * rest_list.c, rest_query.c, rest_doc.c, rest_routes.c), the route
+ * handlers Kore calls (routes_*.c, health.c), with what the /auth routes
+ * share, and /openapi.json (openapi.c), made from the REST layer's
+ * tables. It reaches the store through store/store.h only, and the
+ * realtime side through hooks.h only.
  */
 
 #ifndef KORIO_HTTP_H
@@ -70,6 +71,7 @@ enum rest_type {
 #define REST_F_SORT		0x04	/* usable as a sort key */
 #define REST_F_NULL		0x08	/* null removes the field */
 #define REST_F_SERVER		0x10	/* set by the server (ownerId) */
+#define REST_F_EMAIL		0x20	/* an email, in auth/email.c's form */
 
 struct rest_field {
 	const char		*name;
@@ -89,21 +91,42 @@ struct rest_model {
 #define REST_AUTH		0x01	/* needs a signed-in caller */
 #define REST_BODY		0x02	/* reads a JSON object body */
 #define REST_LIST		0x04	/* parses the list query */
+#define REST_CONFLICT		0x08	/* If-Unmodified-Since: 409 */
 
 struct rest_call;
+
+/*
+ * What /openapi.json (openapi.c) says of an op that its model and flags
+ * don't: the token routes' bodies and answers, a summary, statuses the
+ * work may answer beyond those its flags imply. Every member may be NULL.
+ */
+struct rest_op_doc {
+	const char		*summary;
+	const struct rest_field	*body;		/* request fields, NULL ends */
+	const char		*schema;	/* success body (a component) */
+	const int		*errors;	/* more error statuses, 0 ends */
+};
 
 struct rest_op {
 	int			 flags;
 	const struct rest_model	*model;
-	const char		*allow;		/* the Allow header on 405 */
 	/* Pool thread; NULL answers 405 (after the auth check). */
 	void			(*work)(struct rest_call *);
 	/* Worker, after the work: may rewrite the response (tokens). */
 	void			(*done)(struct rest_call *);
+	const struct rest_op_doc *doc;		/* openapi.c; NULL: none */
 };
 
-/* A route's ops by method (rest_dispatch); NULL: the route has none. */
+/*
+ * A REST route: where it is, the handler kore.conf routes it to, its ops
+ * by method (rest_dispatch; NULL: the route has none). rest_routes[] lists
+ * them all: openapi.c documents them, rest_routes_check() holds kore.conf
+ * to them and rest.c answers a 405's Allow from the ops.
+ */
 struct rest_route {
+	const char		*path;		/* "/todos/{id}", OpenAPI's form */
+	const char		*tag;		/* the document's tag: "todos" */
+	int			(*page)(struct http_request *);
 	const struct rest_op	*get;		/* GET and HEAD */
 	const struct rest_op	*post;
 	const struct rest_op	*patch;
@@ -133,6 +156,7 @@ struct rest_call {
 	 * op->done to mint tokens from.
 	 */
 	const struct rest_op	*op;
+	const struct rest_route	*route;
 	int			 method;
 	struct netaddr		 client;	/* http_util_client() */
 	char			 uid[STORE_OID_LEN + 1];	/* the caller */
@@ -159,7 +183,6 @@ struct rest_call {
 };
 
 /* rest.c */
-int		 rest_run(struct http_request *, const struct rest_op *);
 int		 rest_dispatch(struct http_request *,
 		    const struct rest_route *);
 int		 rest_next_hash(struct rest_call *,
@@ -200,7 +223,34 @@ int		 rest_list_run(struct rest_call *, struct store_filter *,
 		    size_t);
 
 /* rest_query.c */
+extern const char *const	rest_query_stamps[];
+
 int		 rest_query_parse(struct rest_call *, const char *);
+
+/* rest_routes.c */
+extern const struct rest_route *const	rest_routes[];
+
+void		 rest_routes_check(void);
+
+/* openapi.c */
+void		 openapi_init(void);
+int		 page_openapi(struct http_request *);
+
+/* openapi_paths.c */
+json_t		*openapi_paths(void);
+
+/* openapi_schema.c: how openapi_field() describes a field. */
+#define OPENAPI_DOC		0	/* in a document */
+#define OPENAPI_BODY		1	/* in a request body */
+#define OPENAPI_QUERY		2	/* as a list filter */
+#define OPENAPI_NAME_MAX	128
+
+json_t		*openapi_components(void);
+json_t		*openapi_field(const struct rest_field *, int);
+json_t		*openapi_oid(void);
+json_t		*openapi_ref(const char *);
+json_t		*openapi_json_content(json_t *);
+void		 openapi_need(json_t *, const char *);
 
 /* rest_doc.c */
 json_t		*rest_doc(json_t *);
@@ -219,8 +269,12 @@ void		 rest_doc_hook_todos(struct rest_call *, json_t *);
 /* routes_auth.c */
 #define ROUTES_AUTH_DUPLICATE	\
 	"A user with the given username is already registered"
+/* The component of the token routes' answer (openapi.c). */
+#define ROUTES_AUTH_TOKENS	"AuthTokens"
 
 extern const struct rest_op	routes_auth_405_post;
+extern const struct rest_route	routes_auth_refresh;
+extern const struct rest_route	routes_auth_me;
 
 int		 page_auth_refresh(struct http_request *);
 int		 page_auth_me(struct http_request *);
@@ -234,15 +288,24 @@ enum email_result	 routes_auth_email_norm(json_t *, char [EMAIL_MAX + 1],
 int		 routes_auth_blank(json_t *);
 
 /* routes_login.c */
+extern const struct rest_route	routes_login_signup;
+extern const struct rest_route	routes_login_login;
+
 void	routes_login_init(void);
 int	page_auth_signup(struct http_request *);
 int	page_auth_login(struct http_request *);
 
 /* routes_todos.c */
+extern const struct rest_route	routes_todos_all;
+extern const struct rest_route	routes_todos_one;
+
 int	page_todos(struct http_request *);
 int	page_todos_one(struct http_request *);
 
 /* routes_projects.c */
+extern const struct rest_route	routes_projects_all;
+extern const struct rest_route	routes_projects_one;
+
 int	page_projects(struct http_request *);
 int	page_projects_one(struct http_request *);
 

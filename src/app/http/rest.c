@@ -5,7 +5,8 @@
  * work sets are rest_reply.c's, the inputs rest_input.c's, list queries
  * rest_list.c's and the document helpers rest_doc.c's.
  *
- * rest_run() takes a request through these steps:
+ * rest_dispatch() picks the op of the request's method from its route
+ * (struct rest_route) and takes the request through these steps:
  *   1. OPTIONS: a CORS preflight, 204, no auth.
  *   2. A body over BODY_LIMIT: 413 (Kore itself answers 413 past
  *      http_body_max).
@@ -13,8 +14,9 @@
  *      only); none or a bad one is 401. The token routes leave REST_AUTH
  *      off and never look at the Authorization header.
  *   4. The inputs are copied into the job: the body bytes, the path id
- *      (malformed ids become "" and so 404), the list query (REST_LIST)
- *      and If-Unmodified-Since. A bad list query is kept as a pending 400.
+ *      of a route with one (malformed ids become "" and so 404), the list
+ *      query (REST_LIST) and If-Unmodified-Since (REST_CONFLICT). A bad
+ *      list query is kept as a pending 400.
  *   5. On a store pool thread: the caller is loaded (401 if gone), then
  *      op->work runs (405 when there is none). The work calls
  *      rest_input() where a 400 for bad input belongs in its order of
@@ -52,7 +54,11 @@ struct rest_job {
 	struct rest_call	call;
 };
 
-static int	rest_start(struct http_request *, const struct rest_op *);
+static int	rest_run(struct http_request *, const struct rest_route *,
+		    const struct rest_op *);
+static int	rest_start(struct http_request *, const struct rest_route *,
+		    const struct rest_op *);
+static void	rest_allow(const struct rest_route *, char *, size_t);
 static void	rest_finish(struct http_request *, struct rest_call *);
 static int	rest_body_copy(struct http_request *, struct rest_call *);
 static int	rest_auth(struct http_request *, struct rest_call *);
@@ -65,8 +71,9 @@ static int	rest_caller(struct rest_call *);
 static void	rest_cleanup(struct job *);
 static void	rest_hooks(struct rest_call *);
 
-int
-rest_run(struct http_request *req, const struct rest_op *op)
+static int
+rest_run(struct http_request *req, const struct rest_route *rt,
+    const struct rest_op *op)
 {
 	struct rest_job		*rj;
 
@@ -75,7 +82,7 @@ rest_run(struct http_request *req, const struct rest_op *op)
 			http_util_preflight(req);
 			return (KORE_RESULT_OK);
 		}
-		return (rest_start(req, op));
+		return (rest_start(req, rt, op));
 	}
 
 	if ((rj = (struct rest_job *)job_request_poll(req)) == NULL)
@@ -89,7 +96,7 @@ rest_run(struct http_request *req, const struct rest_op *op)
 /*
  * The op of route rt for the request's method (GET and HEAD share one);
  * a method the route has no op for gets rt->other, whose work is NULL
- * (405 with its Allow header).
+ * (405, with an Allow header naming the methods rt has ops for).
  */
 int
 rest_dispatch(struct http_request *req, const struct rest_route *rt)
@@ -115,12 +122,24 @@ rest_dispatch(struct http_request *req, const struct rest_route *rt)
 		break;
 	}
 
-	return (rest_run(req, op != NULL ? op : rt->other));
+	return (rest_run(req, rt, op != NULL ? op : rt->other));
+}
+
+/* The Allow header of route rt: the methods it has ops for. */
+static void
+rest_allow(const struct rest_route *rt, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%s%s%s%sOPTIONS",
+	    rt->get != NULL ? "GET, HEAD, " : "",
+	    rt->post != NULL ? "POST, " : "",
+	    rt->patch != NULL ? "PATCH, " : "",
+	    rt->delete != NULL ? "DELETE, " : "");
 }
 
 /* First call: checks, then the job. */
 static int
-rest_start(struct http_request *req, const struct rest_op *op)
+rest_start(struct http_request *req, const struct rest_route *rt,
+    const struct rest_op *op)
 {
 	struct rest_job		*rj;
 	struct rest_call	*call;
@@ -146,13 +165,16 @@ rest_start(struct http_request *req, const struct rest_op *op)
 	memcpy(call->uid, tmp.uid, sizeof(call->uid));
 	memcpy(call->sid, tmp.sid, sizeof(call->sid));
 	call->op = op;
+	call->route = rt;
 	call->method = req->method;
 	http_util_client(req, &call->client);
 	call->since = -1;
 	call->secret = korio.refresh_secret;
 	call->list.limit = REST_DEFAULT_LIMIT;
-	rest_input_path_id(req->path, call->id);
-	rest_input_since(req, call);
+	if (strstr(rt->path, "{id}") != NULL)
+		rest_input_path_id(req->path, call->id);
+	if (op->flags & REST_CONFLICT)
+		rest_input_since(req, call);
 
 	if ((op->flags & REST_BODY) && !rest_body_copy(req, call)) {
 		http_util_json(req, 500,
@@ -193,7 +215,7 @@ rest_body_copy(struct http_request *req, struct rest_call *call)
 static void
 rest_finish(struct http_request *req, struct rest_call *call)
 {
-	char	retry[16];
+	char	retry[16], allow[64];
 
 	if (call->status == 0)
 		rest_error(call, 500, "Internal server error", NULL);
@@ -204,8 +226,10 @@ rest_finish(struct http_request *req, struct rest_call *call)
 	if (call->log[0] != '\0')
 		kore_log(LOG_ERR, "%s", call->log);
 
-	if (call->status == 405 && call->op->allow != NULL)
-		http_response_header(req, "allow", call->op->allow);
+	if (call->status == 405) {
+		rest_allow(call->route, allow, sizeof(allow));
+		http_response_header(req, "allow", allow);
+	}
 	if (call->retry_after > 0) {
 		(void)snprintf(retry, sizeof(retry), "%d", call->retry_after);
 		http_response_header(req, "retry-after", retry);

@@ -32,6 +32,9 @@
 #define REST_VAL_MAX		256
 #define REST_NUM_DIGITS		9
 
+/* The stamps every document has, sortable like a model's sort fields. */
+const char *const	rest_query_stamps[] = { "created", "updated", NULL };
+
 static int	rest_query_pct_decode(const char *, size_t, char *, size_t);
 static int	rest_query_hex(int);
 static int	rest_query_pending(struct rest_call *, const char *,
@@ -209,6 +212,7 @@ rest_query_sort(struct rest_call *call, const char *val)
 {
 	const struct rest_field	*f;
 	const char		*name;
+	size_t			 i;
 
 	name = val;
 	if (*name == '-') {
@@ -216,7 +220,11 @@ rest_query_sort(struct rest_call *call, const char *val)
 		name++;
 	}
 
-	if (strcmp(name, "created") && strcmp(name, "updated") &&
+	for (i = 0; rest_query_stamps[i] != NULL; i++) {
+		if (!strcmp(name, rest_query_stamps[i]))
+			break;
+	}
+	if (rest_query_stamps[i] == NULL &&
 	    ((f = rest_input_field(call->op->model, name)) == NULL ||
 	    !(f->flags & REST_F_SORT)))
 		return (rest_query_pending(call, "Invalid sort",

@@ -40,29 +40,70 @@ static void	auth_me_patch(struct rest_call *);
 static int	auth_me_field(struct rest_call *, const char *, json_t *,
 		    json_t *);
 
+/*
+ * A user in the REST shape (rest_doc() drops "hash" and "salt"): what
+ * GET /auth/me answers, and PATCH /auth/me may set (the fields the server
+ * does not set).
+ */
+static const struct rest_field	auth_user_fields[] = {
+	{ "email",	REST_T_STRING,	REST_F_REQUIRED | REST_F_EMAIL,
+					1, EMAIL_MAX },
+	{ "admin",	REST_T_BOOL,	REST_F_SERVER, 0, 0 },
+	{ NULL,		REST_T_STRING,	0, 0, 0 }
+};
+
+static const struct rest_model	auth_user_model = {
+	"User", STORE_USERS, auth_user_fields
+};
+
+static const struct rest_field	auth_refresh_fields[] = {
+	{ "refreshToken", REST_T_STRING, REST_F_REQUIRED, 1, 0 },
+	{ NULL,		REST_T_STRING,	0, 0, 0 }
+};
+
+static const int		auth_refresh_errors[] = { 401, 0 };
+
+static const struct rest_op_doc	auth_doc_refresh = {
+	"New tokens for a refresh token; the session id stays",
+	auth_refresh_fields, ROUTES_AUTH_TOKENS, auth_refresh_errors
+};
+static const struct rest_op_doc	auth_doc_me = {
+	"The signed-in user", NULL, NULL, NULL
+};
+static const struct rest_op_doc	auth_doc_me_patch = {
+	"Change the signed-in user's email", NULL, NULL, NULL
+};
+
 /* Any method but POST on the token routes (routes_login.c's too). */
 const struct rest_op		routes_auth_405_post = {
-	0, NULL, "POST, OPTIONS", NULL, NULL
+	0, NULL, NULL, NULL, NULL
 };
 
 static const struct rest_op	auth_op_refresh = {
-	REST_BODY, NULL, NULL, auth_refresh, routes_auth_tokens
+	REST_BODY, NULL, auth_refresh, routes_auth_tokens, &auth_doc_refresh
 };
 static const struct rest_op	auth_op_me = {
-	REST_AUTH, NULL, NULL, auth_me, NULL
+	REST_AUTH, &auth_user_model, auth_me, NULL, &auth_doc_me
 };
 static const struct rest_op	auth_op_me_patch = {
-	REST_AUTH | REST_BODY, NULL, NULL, auth_me_patch, NULL
+	REST_AUTH | REST_BODY, &auth_user_model, auth_me_patch, NULL,
+	&auth_doc_me_patch
 };
 static const struct rest_op	auth_op_405_me = {
-	REST_AUTH, NULL, "GET, HEAD, PATCH, OPTIONS", NULL, NULL
+	REST_AUTH, &auth_user_model, NULL, NULL, NULL
 };
 
-static const struct rest_route	auth_route_refresh = {
+const struct rest_route		routes_auth_refresh = {
+	.path = "/auth/refresh_token",
+	.tag = "users",
+	.page = page_auth_refresh,
 	.post = &auth_op_refresh,
 	.other = &routes_auth_405_post
 };
-static const struct rest_route	auth_route_me = {
+const struct rest_route		routes_auth_me = {
+	.path = "/auth/me",
+	.tag = "users",
+	.page = page_auth_me,
 	.get = &auth_op_me,
 	.patch = &auth_op_me_patch,
 	.other = &auth_op_405_me
@@ -71,13 +112,13 @@ static const struct rest_route	auth_route_me = {
 int
 page_auth_refresh(struct http_request *req)
 {
-	return (rest_dispatch(req, &auth_route_refresh));
+	return (rest_dispatch(req, &routes_auth_refresh));
 }
 
 int
 page_auth_me(struct http_request *req)
 {
-	return (rest_dispatch(req, &auth_route_me));
+	return (rest_dispatch(req, &routes_auth_me));
 }
 
 /* A valid refresh token of a user that still exists; the sid is kept. */
@@ -166,14 +207,19 @@ cleanup:
 	json_decref(after);
 }
 
-/* One field of a PATCH /auth/me body: email is set, the rest ignored. */
+/*
+ * One field of a PATCH /auth/me body: a field of the user the server does
+ * not set (the email) is set, the others (admin) and the stored ones a
+ * client may send back are ignored, anything else is a 400.
+ */
 static int
 auth_me_field(struct rest_call *call, const char *key, json_t *val,
     json_t *set)
 {
 	static const char	*ignored[] = { "_id", "id", "created",
-				    "updated", "__v", "_updatedAt", "admin",
-				    "hash", "salt", NULL };
+				    "updated", "__v", "_updatedAt", "hash",
+				    "salt", NULL };
+	const struct rest_field	*f;
 	char			 email[EMAIL_MAX + 1];
 	size_t			 i;
 
@@ -182,14 +228,20 @@ auth_me_field(struct rest_call *call, const char *key, json_t *val,
 			return (1);
 	}
 
-	if (strcmp(key, "email"))
+	if ((f = rest_input_field(&auth_user_model, key)) == NULL)
 		return (rest_error(call, 400, "Validation failed",
-		    "%.64s is not a field of User", key));
+		    "%.64s is not a field of %s", key, auth_user_model.name));
+	if (f->flags & REST_F_SERVER)
+		return (1);
 
+	/* The user's one settable field is its email. */
+	if (!(f->flags & REST_F_EMAIL))
+		return (rest_error(call, 400, "Validation failed",
+		    "%s can't be set", f->name));
 	if (!routes_auth_email(call, val, email))
 		return (0);
 
-	json_object_set_new(set, "email", json_string(email));
+	json_object_set_new(set, f->name, json_string(email));
 
 	return (1);
 }

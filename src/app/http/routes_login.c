@@ -73,25 +73,55 @@ static size_t	login_rules(struct rest_call *, struct throttle_rule [2]);
 
 static struct throttle		*login_throttle;
 
-static const struct rest_op	login_op_signup = {
-	REST_BODY, NULL, NULL, login_signup, routes_auth_tokens
-};
-static const struct rest_op	login_op_signup_off = {
-	0, NULL, NULL, login_signup_off, NULL
-};
-static const struct rest_op	login_op_login = {
-	REST_BODY, NULL, NULL, login_check, routes_auth_tokens
+/* The bodies and answers of /auth/signup and /auth/login (openapi.c). */
+static const struct rest_field	login_fields[] = {
+	{ "email",	REST_T_STRING,	REST_F_REQUIRED | REST_F_EMAIL,
+					1, EMAIL_MAX },
+	{ "password",	REST_T_STRING,	REST_F_REQUIRED, 1, 0 },
+	{ NULL,		REST_T_STRING,	0, 0, 0 }
 };
 
-static const struct rest_route	login_route_signup = {
+static const int		login_signup_errors[] = { 403, 503, 0 };
+static const int		login_login_errors[] = { 401, 429, 503, 0 };
+
+static const struct rest_op_doc	login_doc_signup = {
+	"Create a user (403 when SIGNUP_DISABLED) and sign it in",
+	login_fields, ROUTES_AUTH_TOKENS, login_signup_errors
+};
+static const struct rest_op_doc	login_doc_login = {
+	"Sign in with an email and a password",
+	login_fields, ROUTES_AUTH_TOKENS, login_login_errors
+};
+
+static const struct rest_op	login_op_signup = {
+	REST_BODY, NULL, login_signup, routes_auth_tokens, &login_doc_signup
+};
+static const struct rest_op	login_op_signup_off = {
+	0, NULL, login_signup_off, NULL, NULL
+};
+static const struct rest_op	login_op_login = {
+	REST_BODY, NULL, login_check, routes_auth_tokens, &login_doc_login
+};
+
+const struct rest_route		routes_login_signup = {
+	.path = "/auth/signup",
+	.tag = "users",
+	.page = page_auth_signup,
 	.post = &login_op_signup,
 	.other = &routes_auth_405_post
 };
+/* The same route with SIGNUP_DISABLED set. */
 static const struct rest_route	login_route_signup_off = {
+	.path = "/auth/signup",
+	.tag = "users",
+	.page = page_auth_signup,
 	.post = &login_op_signup_off,
 	.other = &routes_auth_405_post
 };
-static const struct rest_route	login_route_login = {
+const struct rest_route		routes_login_login = {
+	.path = "/auth/login",
+	.tag = "users",
+	.page = page_auth_login,
 	.post = &login_op_login,
 	.other = &routes_auth_405_post
 };
@@ -110,13 +140,13 @@ page_auth_signup(struct http_request *req)
 	if (korio.signup_disabled)
 		return (rest_dispatch(req, &login_route_signup_off));
 
-	return (rest_dispatch(req, &login_route_signup));
+	return (rest_dispatch(req, &routes_login_signup));
 }
 
 int
 page_auth_login(struct http_request *req)
 {
-	return (rest_dispatch(req, &login_route_login));
+	return (rest_dispatch(req, &routes_login_login));
 }
 
 /* Store pool: the body, and whether the email is free. */

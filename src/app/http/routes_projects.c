@@ -47,50 +47,53 @@ static const struct rest_model	projects_model = {
 };
 
 static const struct rest_op	projects_op_list = {
-	REST_AUTH | REST_LIST, &projects_model, NULL, projects_list, NULL
+	REST_AUTH | REST_LIST, &projects_model, projects_list, NULL, NULL
 };
 static const struct rest_op	projects_op_create = {
-	REST_AUTH | REST_BODY, &projects_model, NULL, projects_create, NULL
+	REST_AUTH | REST_BODY, &projects_model, projects_create, NULL, NULL
 };
 static const struct rest_op	projects_op_read = {
-	REST_AUTH, &projects_model, NULL, projects_read, NULL
+	REST_AUTH, &projects_model, projects_read, NULL, NULL
 };
 static const struct rest_op	projects_op_update = {
-	REST_AUTH | REST_BODY, &projects_model, NULL, projects_update, NULL
+	REST_AUTH | REST_BODY | REST_CONFLICT, &projects_model,
+	projects_update, NULL, NULL
 };
 static const struct rest_op	projects_op_delete = {
-	REST_AUTH, &projects_model, NULL, projects_delete, NULL
+	REST_AUTH, &projects_model, projects_delete, NULL, NULL
 };
-static const struct rest_op	projects_op_405_all = {
-	REST_AUTH, &projects_model, "GET, HEAD, POST, OPTIONS", NULL, NULL
-};
-static const struct rest_op	projects_op_405_one = {
-	REST_AUTH, &projects_model, "GET, HEAD, PATCH, DELETE, OPTIONS",
-	NULL, NULL
+static const struct rest_op	projects_op_405 = {
+	REST_AUTH, &projects_model, NULL, NULL, NULL
 };
 
-static const struct rest_route	projects_route_all = {
+const struct rest_route		routes_projects_all = {
+	.path = "/projects/",
+	.tag = "projects",
+	.page = page_projects,
 	.get = &projects_op_list,
 	.post = &projects_op_create,
-	.other = &projects_op_405_all
+	.other = &projects_op_405
 };
-static const struct rest_route	projects_route_one = {
+const struct rest_route		routes_projects_one = {
+	.path = "/projects/{id}",
+	.tag = "projects",
+	.page = page_projects_one,
 	.get = &projects_op_read,
 	.patch = &projects_op_update,
 	.delete = &projects_op_delete,
-	.other = &projects_op_405_one
+	.other = &projects_op_405
 };
 
 int
 page_projects(struct http_request *req)
 {
-	return (rest_dispatch(req, &projects_route_all));
+	return (rest_dispatch(req, &routes_projects_all));
 }
 
 int
 page_projects_one(struct http_request *req)
 {
-	return (rest_dispatch(req, &projects_route_one));
+	return (rest_dispatch(req, &routes_projects_one));
 }
 
 static void

@@ -56,51 +56,62 @@ static const struct rest_model	todos_model = {
 	"Todo", STORE_TODOS, todos_fields
 };
 
-static const struct rest_op	todos_op_list = {
-	REST_AUTH | REST_LIST, &todos_model, NULL, todos_list, NULL
-};
-static const struct rest_op	todos_op_create = {
-	REST_AUTH | REST_BODY, &todos_model, NULL, todos_create, NULL
-};
-static const struct rest_op	todos_op_read = {
-	REST_AUTH, &todos_model, NULL, todos_read, NULL
-};
-static const struct rest_op	todos_op_update = {
-	REST_AUTH | REST_BODY, &todos_model, NULL, todos_update, NULL
-};
-static const struct rest_op	todos_op_delete = {
-	REST_AUTH, &todos_model, NULL, todos_delete, NULL
-};
-static const struct rest_op	todos_op_405_all = {
-	REST_AUTH, &todos_model, "GET, HEAD, POST, OPTIONS", NULL, NULL
-};
-static const struct rest_op	todos_op_405_one = {
-	REST_AUTH, &todos_model, "GET, HEAD, PATCH, DELETE, OPTIONS",
-	NULL, NULL
+/* Listing with projectId=P and creating in P need P's membership. */
+static const int		todos_403[] = { 403, 0 };
+static const struct rest_op_doc	todos_doc_project = {
+	NULL, NULL, NULL, todos_403
 };
 
-static const struct rest_route	todos_route_all = {
+static const struct rest_op	todos_op_list = {
+	REST_AUTH | REST_LIST, &todos_model, todos_list, NULL,
+	&todos_doc_project
+};
+static const struct rest_op	todos_op_create = {
+	REST_AUTH | REST_BODY, &todos_model, todos_create, NULL,
+	&todos_doc_project
+};
+static const struct rest_op	todos_op_read = {
+	REST_AUTH, &todos_model, todos_read, NULL, NULL
+};
+static const struct rest_op	todos_op_update = {
+	REST_AUTH | REST_BODY | REST_CONFLICT, &todos_model, todos_update, NULL,
+	NULL
+};
+static const struct rest_op	todos_op_delete = {
+	REST_AUTH, &todos_model, todos_delete, NULL, NULL
+};
+static const struct rest_op	todos_op_405 = {
+	REST_AUTH, &todos_model, NULL, NULL, NULL
+};
+
+const struct rest_route		routes_todos_all = {
+	.path = "/todos/",
+	.tag = "todos",
+	.page = page_todos,
 	.get = &todos_op_list,
 	.post = &todos_op_create,
-	.other = &todos_op_405_all
+	.other = &todos_op_405
 };
-static const struct rest_route	todos_route_one = {
+const struct rest_route		routes_todos_one = {
+	.path = "/todos/{id}",
+	.tag = "todos",
+	.page = page_todos_one,
 	.get = &todos_op_read,
 	.patch = &todos_op_update,
 	.delete = &todos_op_delete,
-	.other = &todos_op_405_one
+	.other = &todos_op_405
 };
 
 int
 page_todos(struct http_request *req)
 {
-	return (rest_dispatch(req, &todos_route_all));
+	return (rest_dispatch(req, &routes_todos_all));
 }
 
 int
 page_todos_one(struct http_request *req)
 {
-	return (rest_dispatch(req, &todos_route_one));
+	return (rest_dispatch(req, &routes_todos_one));
 }
 
 static void

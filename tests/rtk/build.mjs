@@ -36,6 +36,8 @@ const root = path.resolve(here, "../..");
 const testsDir = path.join(root, "tests");
 const outDir = path.join(root, "build/rtk");
 const pkgDir = path.join(outDir, "package");
+// The unpacked tarball, for tests/rtk/sdk.mjs too.
+export const PKG_DIR = pkgDir;
 export const BUNDLE = path.join(outDir, "terreno-rtk-realtime.mjs");
 const STAMP = path.join(outDir, "stamp");
 const STUB = path.join(here, "stubs/expo-constants.mjs");

@@ -115,6 +115,36 @@ $(KOREOBJ)/ldflags: $(KORE_TREE)/.patched
 	$(MAKE) -s -C $(KORE_TREE) objects OBJDIR=$(KOREOBJ) \
 	    KORE_SINGLE_BINARY=1 $(KORE_FLAVOR) $(KORE_MAKE_SAN)
 
+# ---- version ---------------------------------------------------------------
+
+# What `korio --version` knows only at build time (src/app/version.c): the
+# commit, when this tree is a git checkout of its own ("unknown" in a plain
+# copy), the Debian version of the Kore sources (when they are Debian's)
+# with the number of patches on them, and libjwt's version (libjwt has no
+# version call). build/version-info holds them and changes only when one
+# of them does; version.o, which depends on it, is rebuilt then.
+KORIO_COMMIT	:= $(or $(shell [ "$$(git rev-parse --show-toplevel \
+		    2>/dev/null)" = "$(realpath $(CURDIR))" ] && \
+		    git rev-parse --short HEAD 2>/dev/null),unknown)
+KORE_PACKAGE	:= $(or $(if $(filter /usr/share/kore /usr/share/kore/,\
+		    $(KORE_SOURCE)),$(shell dpkg-query -W -f='$${Version}' \
+		    kore 2>/dev/null)),unknown)
+LIBJWT_VERSION	:= $(or $(shell pkg-config --modversion libjwt \
+		    2>/dev/null),unknown)
+VERSION_DEFS	:= -DKORIO_COMMIT='"$(KORIO_COMMIT)"' \
+		   -DKORIO_KORE_PACKAGE='"$(KORE_PACKAGE)"' \
+		   -DKORIO_KORE_PATCHES=$(words $(KORE_PATCHES)) \
+		   -DKORIO_LIBJWT_VERSION='"$(LIBJWT_VERSION)"'
+VERSION_INFO	:= build/version-info
+VERSION_FACTS	:= $(KORIO_COMMIT) $(KORE_PACKAGE) $(words $(KORE_PATCHES)) \
+		   $(LIBJWT_VERSION)
+$(shell mkdir -p build && { echo "$(VERSION_FACTS)" | \
+    cmp -s - $(VERSION_INFO) 2>/dev/null || \
+    echo "$(VERSION_FACTS)" > $(VERSION_INFO); })
+
+$(B)/obj/src/app/version.o: $(VERSION_INFO)
+$(B)/obj/src/app/version.o: SB_CFLAGS += $(VERSION_DEFS)
+
 # ---- objects ---------------------------------------------------------------
 
 $(B)/obj/%.o: %.c $(KOREOBJ)/ldflags $(SRC_HDRS)

@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test
 #   make asan       the same binaries built with ASan+UBSan under build/asan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make deb        the Debian package, build/deb/korio_<version>_<arch>.deb
 #
 # Kore itself is compiled from the sources Debian ships (KORE_SOURCE, never
 # modified) with the patches of patches/ applied to a copy of them
@@ -88,7 +89,7 @@ mime_conf	:= text/plain
 asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
 
 .PHONY: all run test asan fuzz fuzz-smoke unit unit-mongo integ deps npm-deps \
-	clean kodev-check check-layers kore-src
+	clean kodev-check check-layers kore-src deb
 
 all: $(KORIO) $(FIXTURE)
 
@@ -213,6 +214,17 @@ npm-deps: tests/node_modules/.package-lock.json
 run: deps
 	@$(MAKE) --no-print-directory $(KORIO)
 	./$(KORIO) -fnr
+
+# ---- Debian package --------------------------------------------------------
+
+# build/deb/korio_<version>_<arch>.deb, always of the plain build
+# (conf/mkdeb.sh says what it holds; pkg/ has the unit, the environment
+# file and the maintainer scripts).
+DEB_DIR		:= build/deb
+
+deb:
+	@$(MAKE) --no-print-directory VARIANT=plain korio
+	@conf/mkdeb.sh korio $(DEB_DIR)
 
 # ---- tests -----------------------------------------------------------------
 

@@ -339,7 +339,9 @@ clean:
 # ---- benchmarks (bench/; see bench/RESULTS.md) -----------------------------
 #
 #   make bench        korio vs the Node peer (one process, cluster of 2):
-#                     fan-out to 1000 and 10000 sockets, CPU, RSS, REST, floor
+#                     fan-out to 1000 and 10000 sockets, CPU, RSS, REST, floor;
+#                     korio's fan-out also on the sync protocol (korio-sync)
+#                     and with recovery off (korio-norec)
 #   make bench-quick  the same at N = 1000 only, shorter wrk runs (< 2 min)
 
 BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow

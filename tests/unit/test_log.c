@@ -351,6 +351,10 @@ test_reqid_valid(void)
 	TEST_ASSERT(!log_reqid_valid("<script>"));
 	TEST_ASSERT(!log_reqid_valid("caf\xc3\xa9"));
 	TEST_ASSERT(!log_reqid_valid("a\x7f"));
+	/* A token sent as a request id would be logged. */
+	TEST_ASSERT(!log_reqid_valid("eyJhbGciOiJIUzI1NiJ9.eyJpZCI6IjEifQ.c2ln"));
+	TEST_ASSERT(!log_reqid_valid("eyJ"));
+	TEST_ASSERT(log_reqid_valid("xeyJ"));
 
 	return (0);
 }

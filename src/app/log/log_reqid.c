@@ -7,8 +7,10 @@
  * the response's X-Request-ID, so it is taken only when it is 1 to
  * LOG_REQID_MAX bytes of letters, digits and "-_.:+/=@~" (UUIDs, ULIDs,
  * hex, base64 and the usual prefixes): nothing that could end a log line
- * or a header, or break out of a JSON string. An id that is not valid is
- * ignored as if absent, and the next source is tried.
+ * or a header, or break out of a JSON string. Nor may it start with "eyJ"
+ * (base64url of '{"': a JWT, a client's token put in the wrong header,
+ * would be logged). An id that is not valid is ignored as if absent, and
+ * the next source is tried.
  *
  * A traceparent is version "-" trace-id "-" parent-id "-" flags, lowercase
  * hex of 2, 32, 16 and 2 digits; version ff is invalid, and so are an
@@ -36,7 +38,7 @@ log_reqid_valid(const char *s)
 {
 	size_t	i;
 
-	if (s == NULL)
+	if (s == NULL || !strncmp(s, "eyJ", 3))
 		return (0);
 
 	for (i = 0; s[i] != '\0'; i++) {

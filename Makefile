@@ -265,9 +265,14 @@ unit: $(UNIT_TESTS:%=$(UNIT_BIN)/%)
 		$(UNIT_BIN)/$$t || fail=1; \
 	done; exit $$fail
 
+# Every server log of the run is kept under INTEG_LOGS (the harness), and
+# the last file, 99-log-secrets.test.mjs, scans them for the run's secrets.
+INTEG_LOGS	= $(abspath $(B)/integ-logs)
+
 integ: all npm-deps
+	rm -rf $(INTEG_LOGS)
 	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
-	    KORIO_VARIANT=$(VARIANT) \
+	    KORIO_VARIANT=$(VARIANT) KORIO_TEST_LOG_DIR=$(INTEG_LOGS) \
 	    $(NODE) --test --test-concurrency=1 tests/integ/
 	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
 	    KORIO_VARIANT=$(VARIANT) $(NODE) tests/integ/run-mongo.mjs

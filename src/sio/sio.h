@@ -47,6 +47,12 @@ struct sio_config {
 	size_t		max_attachment_bytes;
 	const char	*cors_origin;
 	int		debug;			/* log handshakes, closes */
+	/*
+	 * The plugin's log lines about one Engine.IO session or Socket.IO
+	 * socket, with its id (sid, NULL for none): NULL logs them with
+	 * kore_log() (msg as it is), else the application does.
+	 */
+	void		(*log)(int prio, const char *sid, const char *msg);
 };
 
 /* Callbacks of a raw Engine.IO endpoint (no Socket.IO layer). */

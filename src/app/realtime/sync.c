@@ -35,6 +35,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "log/log.h"
 #include "sio.h"
 #include "realtime/query.h"
 #include "realtime/realtime.h"
@@ -354,8 +355,9 @@ sync_query_finish(struct job *job)
 		return;
 
 	if (j->failed)
-		kore_log(LOG_WARNING, "realtime: store unavailable for a "
-		    "query subscription of socket %s", sio_socket_id(j->so));
+		log_sid(LOG_WARNING, sio_socket_id(j->so), "realtime: store "
+		    "unavailable for a query subscription of socket %s",
+		    sio_socket_id(j->so));
 	else if (j->member)
 		sync_query_done(j->so, j->query, j->client_id);
 	rt_release(j->so);

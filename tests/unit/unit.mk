@@ -29,7 +29,7 @@ test_store_LIBS = sqlite3 libmongoc-1.0 jansson
 # server_order.c alone, its Kore calls and neighbours stubbed at link time.
 UNIT_TESTS += test_order
 test_order_SRCS = tests/unit/test_order.c tests/unit/stubs_order.c \
-    src/sio/server/server_order.c src/sio/codec/sbuf.c
+    src/sio/server/server_order.c src/sio/stats.c src/sio/codec/sbuf.c
 test_order_CFLAGS = -I$(KORE_TREE)/include
 test_order_DEPS = $(KORE_TREE)/.patched
 test_order_LIBS = libcrypto

@@ -57,3 +57,8 @@ test_email_LDLIBS = -lunistring
 UNIT_TESTS += test_throttle
 test_throttle_SRCS = tests/unit/test_throttle.c src/app/auth/throttle.c
 test_throttle_LIBS = libcrypto
+
+# The pure half of the metrics; store_call_name() is stubbed in the test.
+UNIT_TESTS += test_metrics
+test_metrics_SRCS = tests/unit/test_metrics.c src/app/metrics/prom.c \
+    src/app/metrics/metrics_render.c src/app/metrics/metrics_proc.c

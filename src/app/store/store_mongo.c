@@ -39,6 +39,7 @@ struct store_mongo_index {
 static enum store_result	store_mongo_init(const struct store_config *);
 static void			store_mongo_cleanup(void);
 static struct store_conn	*store_mongo_acquire(void);
+static const char		*store_mongo_version(void);
 static void			store_mongo_release(struct store_conn *);
 
 static void			 store_mongo_log(mongoc_log_level_t,
@@ -50,6 +51,7 @@ static int			 store_mongo_index(struct store_mongo_conn *,
 
 const struct store_backend	store_mongo_backend = {
 	.name = "mongodb",
+	.version = store_mongo_version,
 	.init = store_mongo_init,
 	.cleanup = store_mongo_cleanup,
 	.acquire = store_mongo_acquire,
@@ -61,6 +63,13 @@ const struct store_backend	store_mongo_backend = {
 	.delete_where = store_mongo_delete_where,
 	.delete_project = store_mongo_delete_project,
 };
+
+/* libmongoc's version, as linked. */
+static const char *
+store_mongo_version(void)
+{
+	return (mongoc_get_version());
+}
 
 static const struct store_mongo_index	store_mongo_index_list[] = {
 	{ STORE_USERS,		"email",	1 },

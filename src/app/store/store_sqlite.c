@@ -53,6 +53,7 @@
 static enum store_result	store_sqlite_init(const struct store_config *);
 static void			store_sqlite_cleanup(void);
 static struct store_conn	*store_sqlite_acquire(void);
+static const char		*store_sqlite_version(void);
 static void			store_sqlite_release(struct store_conn *);
 
 static struct store_sqlite_conn	*store_sqlite_open(void);
@@ -64,6 +65,7 @@ static uint64_t			 store_sqlite_hash(const char *);
 
 const struct store_backend	store_sqlite_backend = {
 	.name = "sqlite",
+	.version = store_sqlite_version,
 	.init = store_sqlite_init,
 	.cleanup = store_sqlite_cleanup,
 	.acquire = store_sqlite_acquire,
@@ -75,6 +77,13 @@ const struct store_backend	store_sqlite_backend = {
 	.delete_where = store_sqlite_delete_where,
 	.delete_project = store_sqlite_delete_project,
 };
+
+/* The SQLite library's version, as linked. */
+static const char *
+store_sqlite_version(void)
+{
+	return (sqlite3_libversion());
+}
 
 static pthread_mutex_t			store_sqlite_lock =
 					    PTHREAD_MUTEX_INITIALIZER;

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
-import { assertNoSecrets, startKorio, SLOW } from "./harness.mjs";
+import { assertNoSecrets, BACKEND, startKorio, SLOW } from "./harness.mjs";
 import { CONTENT_TYPE, checkExposition, histOf, parseMetrics, valueOf } from "./prom-util.mjs";
 import { api, emitAck, signup, sleep, until } from "./rt-util.mjs";
 import { childStats, dropPinned, owner, pinned, PinningAgent, releasePinned } from "./sio-util.mjs";
@@ -18,6 +18,8 @@ import { childStats, dropPinned, owner, pinned, PinningAgent, releasePinned } fr
 const TOKEN = "metrics-token-0123456789abcdef";
 const T = 10000 * SLOW;
 const S = "/socket.io/";
+// The store's label: SQLite, or MongoDB under run-mongo.mjs.
+const STORE = BACKEND === "mongo" ? "mongodb" : "sqlite";
 
 const VERSION = /#define\s+KORIO_VERSION\s+"([^"]+)"/.exec(
   fs.readFileSync(path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../src/app/app.h"), "utf8"),
@@ -237,7 +239,7 @@ describe("GET /metrics: counts, both workers", { timeout: 180000 * SLOW }, () =>
       ["korio_http_requests_total", { route: "other", method: "GET", status: "404" }],
     ];
     const before0 = await scrapeBoth(series);
-    const storeBefore = histOf(before0, "korio_store_operation_duration_seconds", { backend: "sqlite", op: "list" });
+    const storeBefore = histOf(before0, "korio_store_operation_duration_seconds", { backend: STORE, op: "list" });
 
     const plan = [[1, 3, 1, 1, 0], [2, 2, 1, 2, 1]]; // worker, 200s, 404s, 401s, 405s
     for (const [w, ok, nf, unauth, bad] of plan) {
@@ -265,7 +267,7 @@ describe("GET /metrics: counts, both workers", { timeout: 180000 * SLOW }, () =>
     assert.equal(lat(now).count - lat(before0).count, 7, "latency observations of GET /todos/:id");
     assert.ok(lat(now).sum > lat(before0).sum);
     // Each GET loads the caller and the todo from the store.
-    const store = histOf(now, "korio_store_operation_duration_seconds", { backend: "sqlite", op: "list" });
+    const store = histOf(now, "korio_store_operation_duration_seconds", { backend: STORE, op: "list" });
     assert.ok(store.count - storeBefore.count >= 14, `store list calls ${store.count - storeBefore.count}`);
     // The scrapes count too: the four before this one, on both workers.
     assert.ok(valueOf(now, "korio_http_requests_total", { route: "/metrics", method: "GET", status: "200" }) >= 3);
@@ -333,8 +335,8 @@ describe("GET /metrics: counts, both workers", { timeout: 180000 * SLOW }, () =>
     assert.ok(bd(after1) >= 1, "a broadcast");
     assert.equal(fd(after1), 2 * bd(after1), "one fan-out per broadcast and worker");
     assert.ok(histOf(after1, "korio_broadcast_fanout_seconds").sum > histOf(before1, "korio_broadcast_fanout_seconds").sum);
-    assert.ok(histOf(after1, "korio_store_operation_duration_seconds", { backend: "sqlite", op: "insert" }).count >
-      histOf(before1, "korio_store_operation_duration_seconds", { backend: "sqlite", op: "insert" }).count);
+    assert.ok(histOf(after1, "korio_store_operation_duration_seconds", { backend: STORE, op: "insert" }).count >
+      histOf(before1, "korio_store_operation_duration_seconds", { backend: STORE, op: "insert" }).count);
 
     // Past the budget (20, refilling 0.1 a second): a new socket's CONNECT
     // takes one, so 19 of 30 events pass and 11 are dropped.

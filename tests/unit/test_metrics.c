@@ -350,9 +350,11 @@ test_histogram(void)
 	prom_histogram(&b, "h_seconds", &l, 1, &def, counts, 12500000);
 	prom_histogram(&b, "h_seconds", NULL, 0, &def, counts, 1);
 	TEST_ASSERT(text_valid(b.data));
-	TEST_ASSERT(has_line(&b, "h_seconds_bucket{op=\"list\",le=\"0.0005\"} 2"));
+	TEST_ASSERT(has_line(&b,
+	    "h_seconds_bucket{op=\"list\",le=\"0.0005\"} 2"));
 	TEST_ASSERT(has_line(&b, "h_seconds_bucket{op=\"list\",le=\"1\"} 2"));
-	TEST_ASSERT(has_line(&b, "h_seconds_bucket{op=\"list\",le=\"+Inf\"} 7"));
+	TEST_ASSERT(has_line(&b,
+	    "h_seconds_bucket{op=\"list\",le=\"+Inf\"} 7"));
 	TEST_ASSERT(has_line(&b, "h_seconds_sum{op=\"list\"} 12.5"));
 	TEST_ASSERT(has_line(&b, "h_seconds_count{op=\"list\"} 7"));
 	TEST_ASSERT(has_line(&b, "h_seconds_bucket{le=\"+Inf\"} 7"));

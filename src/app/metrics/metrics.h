@@ -89,7 +89,7 @@ struct metrics_proc {
 	uint64_t	rss_bytes;
 	size_t		nfds;		/* processes whose fds were counted */
 	uint64_t	open_fds;
-	double		start_time;	/* the parent's, Unix time; 0: unknown */
+	double		start_time;	/* the parent's (Unix); 0: unknown */
 };
 
 /* One process's numbers in /proc/<pid>/stat. */

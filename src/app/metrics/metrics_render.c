@@ -279,7 +279,8 @@ render_http(struct prom_buf *b, const struct metrics_block *m)
 				else
 					(void)snprintf(num, sizeof(num), "%d",
 					    statuses[s]);
-				l[0] = (struct prom_label){ "route", routes[r] };
+				l[0] = (struct prom_label){ "route",
+				    routes[r] };
 				l[1] = (struct prom_label){ "method",
 				    methods[k] };
 				l[2] = (struct prom_label){ "status", num };

@@ -10,9 +10,10 @@
  * Sockets that get the same arguments (the same array) share one encoded
  * packet: the filter builds each variant once and hands it out again.
  *
- * On the bus, after the head (server_order.c): the namespace index, the filter id, the
- * number of rooms (u16), each room (u16 length, bytes), the event (u16
- * length, bytes), then the change as JSON text up to the end.
+ * On the bus, after the head (server_order.c): the namespace index, the
+ * filter id, the number of rooms (u16), each room (u16 length, bytes),
+ * the event (u16 length, bytes), then the change as JSON text up to the
+ * end.
  */
 
 #include <sys/types.h>

@@ -39,3 +39,12 @@ fuzz_http_framing_DEPS = $(KORE_TREE)/.patched
 FUZZ_TARGETS += fuzz_email
 fuzz_email_SRCS = fuzz/fuzz_email.c src/app/auth/email.c
 fuzz_email_LDLIBS = -lunistring
+
+FUZZ_TARGETS += fuzz_log
+fuzz_log_SRCS = fuzz/fuzz_log.c src/app/log/log_json.c src/app/log/log_reqid.c
+
+# The metrics' /proc parsers, escaping, numbers and histogram buckets.
+FUZZ_TARGETS += fuzz_metrics
+fuzz_metrics_SRCS = fuzz/fuzz_metrics.c src/app/metrics/prom.c \
+    src/app/metrics/metrics_render.c src/app/metrics/metrics_proc.c \
+    fuzz/metrics_stubs.c

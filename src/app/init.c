@@ -3,23 +3,28 @@
  *
  * kore_parent_configure() runs in the parent before the baked-in kore.conf
  * is parsed: it makes stdout line-buffered (so forked workers never repeat
- * buffered log lines), takes Kore's command line flags, reads the
+ * buffered log lines), answers --version and --help (init_args()), sets
+ * the log format (LOG_FORMAT, log/log.c) before anything is logged, takes
+ * Kore's command line flags, reads the
  * environment, creates the listening server "plain" that kore.conf
  * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
- * what the workers share (the broadcast counter, the login counters).
+ * what the workers share (the broadcast counter, the login counters,
+ * the metrics' blocks).
  *
  * kore_worker_configure() runs in each worker after the sandbox is in
- * place: it sets Kore's request timeouts from the environment, takes its
+ * place: it takes its metrics block (first, so that all that follows is
+ * counted), sets Kore's request timeouts from the environment, takes its
  * part in the per-address connection cap (http/connlimit.c, whose table
- * kore_parent_configure() mapped before the fork), checks that kore.conf
- * routes the REST paths to their handlers (http/rest_routes.c), makes
- * /openapi.json's document (http/openapi.c) and opens the store for that
- * worker.
+ * kore_parent_configure() mapped before the fork), gives every request
+ * its id (http/http_reqid.c), checks that kore.conf routes the REST paths
+ * to their handlers (http/rest_routes.c), makes /openapi.json's document
+ * (http/openapi.c) and opens the store for that worker.
  *
  * The seccomp filter below adds what the app needs on top of Kore's own
  * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
  * and the job pool's eventfd, TCP sockets for
- * MongoDB, and the file calls SQLite makes.
+ * MongoDB, the file calls SQLite makes, and reading directories (the open
+ * descriptors of /proc/<pid>/fd, for GET /metrics).
  */
 
 #include <sys/types.h>
@@ -30,12 +35,15 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "http/http.h"
+#include "log/log.h"
 #include "store/db.h"
 #include "job.h"
+#include "metrics/metrics.h"
 #include "realtime/realtime.h"
 #include "sio.h"
 
@@ -46,6 +54,7 @@ void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 void	kore_seccomp_hook(void);
 
+static void	init_args(int, char **);
 static void	init_listen(void);
 
 KORE_SECCOMP_FILTER("korio",
@@ -79,6 +88,8 @@ KORE_SECCOMP_FILTER("korio",
 	KORE_SYSCALL_ALLOW(fchmod),
 	KORE_SYSCALL_ALLOW(getpid),
 	KORE_SYSCALL_ALLOW(mremap),
+	/* /proc/<pid>/fd, counted for GET /metrics. */
+	KORE_SYSCALL_ALLOW(getdents64),
 	/* Sanitizer runtimes and glibc internals. */
 	KORE_SYSCALL_ALLOW(prctl),
 	KORE_SYSCALL_ALLOW(gettid),
@@ -94,13 +105,18 @@ kore_parent_configure(int argc, char **argv)
 	/* Workers are forked: a block-buffered stdout repeats lines. */
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 
-	kore_default_getopt(argc, argv);
+	/* --version and --help answer before any setting is read. */
+	init_args(argc, argv);
+
+	/* LOG_FORMAT next: whatever is logged from here on follows it. */
+	log_init();
 
 	config_load();
 	config_secrets();
 	init_listen();
 	sio_parent_init();
 	connlimit_parent_init();
+	metrics_parent_init();
 	routes_login_init();
 
 	if (korio.workers > 0)
@@ -114,10 +130,13 @@ kore_parent_configure(int argc, char **argv)
 void
 kore_worker_configure(void)
 {
+	metrics_worker_init();
+
 	/* Kore's own request timeouts, from the environment. */
 	http_header_timeout = korio.http_header_timeout;
 	http_body_timeout = korio.http_body_timeout;
 	connlimit_worker_init();
+	http_reqid_init();
 	rest_routes_check();
 	openapi_init();
 
@@ -142,6 +161,51 @@ kore_worker_teardown(void)
 	    "exiting without cleanup");
 	kore_msg_send(KORE_MSG_PARENT, KORE_MSG_SHUTDOWN, NULL, 0);
 	_exit(0);
+}
+
+/*
+ * The command line. Kore's getopt knows no long options and its -v names
+ * Kore alone, so korio looks first: -v or --version prints korio's
+ * version (version.c), -h or --help its usage, both on stdout with exit
+ * status 0, before any setting is read, so they work anywhere and as any
+ * user; an option Kore does not take is an error (usage on stderr, exit
+ * status 1). Kore's getopt then takes -f, -n, -q and -r. As with Kore,
+ * arguments that are not options are ignored, and "--" ends the options.
+ */
+static void
+init_args(int argc, char **argv)
+{
+	int		i;
+	const char	*a, *f;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		a = argv[i];
+		if (!strcmp(a, "--version"))
+			a = "-v";
+		else if (!strcmp(a, "--help"))
+			a = "-h";
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+
+		for (f = a + 1; *f != '\0'; f++) {
+			if (*f == 'v') {
+				version_print();
+				exit(0);
+			}
+			if (*f == 'h') {
+				version_usage(stdout);
+				exit(0);
+			}
+			if (strchr("fnqr", *f) == NULL) {
+				fprintf(stderr, "korio: unknown option %s\n\n",
+				    argv[i]);
+				version_usage(stderr);
+				exit(1);
+			}
+		}
+	}
+
+	kore_default_getopt(argc, argv);
 }
 
 static void

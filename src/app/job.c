@@ -25,16 +25,22 @@
  * cleanup() ran, exactly once.
  *
  * work() runs on a pool thread and must not touch Kore state: it reads its
- * inputs from the job and writes its outputs into it. Finished jobs come
+ * inputs from the job and writes its outputs into it. A job keeps the
+ * request id its maker logged with (log/log.h), and its work and its
+ * return (done(), cleanup()) log with it too. Finished jobs come
  * back to the worker through one eventfd in its event loop: no descriptor,
  * no socketpair per job (Kore's tasks made one for each, about a tenth of
  * the CPU of a POST /todos).
+ *
+ * How many jobs wait for each pool is korio_job_queue_depth (metrics):
+ * every change goes through job_wait().
  */
 
 #include <sys/eventfd.h>
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +48,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "metrics/metrics.h"
 
 TAILQ_HEAD(job_list, job);
 
@@ -55,10 +62,13 @@ struct job_pool {
 static void	 job_pool_start(int, int, int);
 static void	*job_thread(void *);
 static void	 job_enqueue(struct job *, int);
+static void	 job_wait(int, int);
 static int	 job_return(struct job *);
 static void	 job_event(void *, int);
 static void	 job_request_free(struct http_request *);
 static void	 job_free(struct job *);
+static void	 job_log_keep(struct job *);
+static void	 job_log_set(struct job *);
 
 /* One lock for the pools' queues, the places taken and job_done. */
 static pthread_mutex_t	job_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -117,6 +127,7 @@ job_request_new(struct http_request *req, size_t size,
 	j->req = req;
 	j->work = work;
 	j->cleanup = cleanup;
+	job_log_keep(j);
 
 	slot = http_state_create(req, sizeof(*slot), job_request_free);
 	*slot = j;
@@ -151,6 +162,7 @@ job_callback_new(size_t size, void (*work)(struct job *),
 	j->work = work;
 	j->done = done;
 	j->cleanup = cleanup;
+	job_log_keep(j);
 
 	return (j);
 }
@@ -166,7 +178,7 @@ job_start(struct job *j)
 	__atomic_add_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
 
 	pthread_mutex_lock(&job_lock);
-	job_pools[JOB_POOL_STORE].waiting++;
+	job_wait(JOB_POOL_STORE, 1);
 	job_enqueue(j, JOB_POOL_STORE);
 	pthread_mutex_unlock(&job_lock);
 }
@@ -186,7 +198,7 @@ job_then(struct job *j, int pool, void (*work)(struct job *))
 	pthread_mutex_lock(&job_lock);
 	ok = p->bound == 0 || p->waiting < p->bound;
 	if (ok) {
-		p->waiting++;
+		job_wait(pool, 1);
 		j->next = work;
 		j->next_pool = pool;
 	}
@@ -228,10 +240,12 @@ job_thread(void *arg)
 			pthread_cond_wait(&p->wake, &job_lock);
 		TAILQ_REMOVE(&p->queue, j, list);
 		j->queued = 0;
-		p->waiting--;
+		job_wait(j->pool, -1);
 		pthread_mutex_unlock(&job_lock);
 
+		job_log_set(j);
 		j->work(j);
+		log_req_set(NULL);
 
 		/* One write when the list fills; job_event() takes it all. */
 		if (job_return(j) && write(job_efd, &one, sizeof(one)) == -1) {
@@ -261,7 +275,7 @@ job_return(struct job *j)
 			pthread_mutex_unlock(&job_lock);
 			return (0);
 		}
-		job_pools[j->next_pool].waiting--;
+		job_wait(j->next_pool, -1);
 	}
 
 	wake = TAILQ_EMPTY(&job_done);
@@ -280,6 +294,14 @@ job_enqueue(struct job *j, int pool)
 	j->queued = 1;
 	TAILQ_INSERT_TAIL(&job_pools[pool].queue, j, list);
 	pthread_cond_signal(&job_pools[pool].wake);
+}
+
+/* Under job_lock: pool's count of jobs waiting (or places taken) moves. */
+static void
+job_wait(int pool, int delta)
+{
+	job_pools[pool].waiting += delta;
+	metrics_job_waiting(pool, job_pools[pool].waiting);
 }
 
 /* The worker's event loop: finished jobs back to their owners. */
@@ -305,6 +327,7 @@ job_event(void *arg, int error)
 		TAILQ_REMOVE(&done, j, list);
 		j->finished = 1;
 
+		job_log_set(j);
 		if (j->detached) {
 			job_free(j);
 		} else if (j->req != NULL) {
@@ -314,7 +337,24 @@ job_event(void *arg, int error)
 				j->done(j);
 			job_free(j);
 		}
+		log_req_set(NULL);
 	}
+}
+
+/* The request id of the lines j's work and return cause: its creator's. */
+static void
+job_log_keep(struct job *j)
+{
+	const char	*id;
+
+	if ((id = log_req_get()) != NULL)
+		(void)snprintf(j->log_req, sizeof(j->log_req), "%s", id);
+}
+
+static void
+job_log_set(struct job *j)
+{
+	log_req_set(j->log_req[0] != '\0' ? j->log_req : NULL);
 }
 
 /*
@@ -338,7 +378,7 @@ job_request_free(struct http_request *req)
 	pthread_mutex_lock(&job_lock);
 	if ((waited = (j->queued && j->pool == JOB_POOL_HASH))) {
 		TAILQ_REMOVE(&job_pools[j->pool].queue, j, list);
-		job_pools[j->pool].waiting--;
+		job_wait(j->pool, -1);
 		j->queued = 0;
 	} else if (j->started && !j->finished) {
 		j->detached = 1;

@@ -2,6 +2,12 @@
 // free loopback port with a given environment, waits for it to answer, and
 // stops it again, failing the test if the process logged a sanitizer report,
 // a sandbox violation or a dead worker.
+//
+// With KORIO_TEST_LOG_DIR set (make integ sets it), every server log it
+// captures is kept there when the server exits, with the secrets of that
+// run: the token secrets of its DATA_DIR and environment, and every
+// password the REST client sent and token it got. 99-log-secrets.test.mjs,
+// the last file of the run, scans them all (scanLogSecrets()).
 
 import { execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
@@ -18,6 +24,16 @@ export const FIXTURE_BIN = path.resolve(process.env.FIXTURE_BIN ?? path.join(roo
 export const VARIANT = process.env.KORIO_VARIANT ?? "plain";
 // Sanitizer builds start and run slower.
 export const SLOW = VARIANT === "asan" ? 4 : 1;
+
+// KORIO_LAUNCH (JSON) starts KORIO_BIN as something else would, e.g. as
+// its systemd unit does (tests/integ/43-package.test.mjs):
+//   { "prefix": ["setpriv", "--no-new-privs", "--"], "args": ["-fnr"],
+//     "env": { "NAME": "value" }, "uid": 65534, "gid": 65534 }
+// prefix is the command line before the binary; args replace -fnr unless a
+// test gives its own; env lies under the settings below (PORT, DATA_DIR,
+// ... and a test's own env win); uid and gid are the user korio runs as,
+// who is given each data directory. The fixture is started as usual.
+const LAUNCH = process.env.KORIO_LAUNCH ? JSON.parse(process.env.KORIO_LAUNCH) : null;
 
 const BAD_LOG = [
   /AddressSanitizer/,
@@ -45,20 +61,87 @@ export function tempDir(prefix = "korio-test-") {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// ---- the run's logs and secrets (KORIO_TEST_LOG_DIR) ----------------------
+
+const LOG_DIR = process.env.KORIO_TEST_LOG_DIR;
+const LOG_NAME = path.basename(process.argv[1] ?? "node").replace(/[^\w.-]/g, "_");
+const runSecrets = new Set();
+let logSeq = 0;
+
+// A secret this run used (a password, token or key), for the final scan.
+export function recordSecret(s) {
+  if (LOG_DIR && typeof s === "string" && s !== "") runSecrets.add(s);
+}
+
+function writeSecrets() {
+  if (!LOG_DIR || runSecrets.size === 0) return;
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  fs.writeFileSync(path.join(LOG_DIR, `${LOG_NAME}-${process.pid}.secrets.json`),
+    JSON.stringify([...runSecrets]));
+}
+process.on("exit", writeSecrets);
+
+// When a server exits: the secrets its DATA_DIR and environment held.
+function keepSecrets(dataDir, env) {
+  if (!LOG_DIR) return;
+  for (const f of ["token_secret", "refresh_token_secret"]) {
+    try {
+      recordSecret(fs.readFileSync(path.join(dataDir, f), "utf8").trim());
+    } catch {
+      // none: production, or a server that never got that far
+    }
+  }
+  recordSecret(env.TOKEN_SECRET);
+  recordSecret(env.REFRESH_TOKEN_SECRET);
+  writeSecrets();
+}
+
+// Once its output is all read: its log.
+function keepLog(out) {
+  if (!LOG_DIR) return;
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  fs.writeFileSync(path.join(LOG_DIR, `${LOG_NAME}-${process.pid}-${++logSeq}.log`), out);
+}
+
+// Passwords the test suites use outside restClient (rt-util.mjs signup).
+export const KNOWN_PASSWORDS = ["correct horse battery"];
+
+// What in text gives a secret away: any of secrets (those shorter than 8
+// characters are too likely to occur by chance, and are not looked for),
+// the known test passwords, and anything shaped like a JWT. Returns a list
+// of findings, each { what, where }: where is the text around it, the
+// secret itself blanked out; [] when clean.
+export function scanLogSecrets(text, secrets = []) {
+  const found = [];
+  const near = (i, len) => JSON.stringify(text.slice(Math.max(0, i - 60), i) +
+    "<secret>" + text.slice(i + len, i + len + 40));
+  for (const s of new Set([...secrets, ...KNOWN_PASSWORDS])) {
+    if (typeof s !== "string" || s.length < 8) continue;
+    const i = text.indexOf(s);
+    if (i !== -1) found.push({ what: `a secret (${s.length} characters)`, where: near(i, s.length) });
+  }
+  const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+  for (const m of text.matchAll(jwt)) found.push({ what: "a JWT", where: near(m.index, m[0].length) });
+  return found;
+}
+
 // Returns a handle on a running server:
 //   { url, port, dataDir, child, logs(), waitForLog(re), stop(), kill9(),
 //     kill9Group() }
 // Options: env (merged over a minimal environment), workers, dataDir, bin,
-// port, wait (false: don't wait for /healthz), expectExit, mongo (false:
+// launch (as KORIO_LAUNCH, for this server), port, wait (false: don't
+// wait for /healthz), expectExit, mongo (false:
 // never MongoDB), dbName (the MongoDB database when
 // KORIO_TEST_MONGODB_URI is set; default korio_<port>), group (true: the
 // server leads its own process group, so kill9Group() can SIGKILL the
 // parent and every worker at once).
 export async function startServer(opts = {}) {
   const bin = opts.bin ?? KORIO_BIN;
+  const launch = opts.launch ?? (bin === KORIO_BIN ? LAUNCH : null);
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? tempDir();
   const env = {
+    ...launch?.env,
     PATH: process.env.PATH,
     PORT: String(port),
     BIND: "127.0.0.1",
@@ -78,11 +161,15 @@ export async function startServer(opts = {}) {
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
 
-  const child = spawn(bin, opts.args ?? ["-fnr"], {
+  const argv = [...(launch?.prefix ?? []), bin, ...(opts.args ?? launch?.args ?? ["-fnr"])];
+  if (launch?.uid !== undefined) fs.chownSync(dataDir, launch.uid, launch.gid);
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: opts.cwd ?? dataDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: opts.group === true,
+    uid: launch?.uid,
+    gid: launch?.gid,
   });
   let out = "";
   const waiters = new Set();
@@ -93,7 +180,11 @@ export async function startServer(opts = {}) {
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
   const exited = new Promise((resolve) => {
-    child.on("exit", (code, sig) => resolve({ code, sig }));
+    child.on("exit", (code, sig) => {
+      keepSecrets(dataDir, env);
+      resolve({ code, sig });
+    });
+    child.on("close", () => keepLog(out));
     child.on("error", (err) => {
       out += `spawn failed: ${err.message}\n`;
       resolve({ code: -1, sig: null });
@@ -281,6 +372,10 @@ export function restClient(url, { record = false } = {}) {
     } catch {
       body = undefined;
     }
+    recordSecret(opts.token ?? undefined);
+    recordSecret(opts.body?.password);
+    recordSecret(body?.data?.token);
+    recordSecret(body?.data?.refreshToken);
     if (body !== undefined) assertNoHashSalt(body, `${method} ${path}`);
     if (record) seen.push(text);
     return { status: r.status, headers: r.headers, text, body };

@@ -50,6 +50,7 @@ static int			 store_mongo_index(struct store_mongo_conn *,
 
 const struct store_backend	store_mongo_backend = {
 	.name = "mongodb",
+	.version = store_mongo_version,
 	.init = store_mongo_init,
 	.cleanup = store_mongo_cleanup,
 	.acquire = store_mongo_acquire,
@@ -280,4 +281,11 @@ store_mongo_coll(struct store_mongo_conn *mc, enum store_coll coll)
 	}
 
 	return (mc->colls[coll]);
+}
+
+/* The libmongoc library loaded, e.g. "1.23.1". */
+const char *
+store_mongo_version(void)
+{
+	return (mongoc_get_version());
 }

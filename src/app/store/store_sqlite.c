@@ -64,6 +64,7 @@ static uint64_t			 store_sqlite_hash(const char *);
 
 const struct store_backend	store_sqlite_backend = {
 	.name = "sqlite",
+	.version = store_sqlite_version,
 	.init = store_sqlite_init,
 	.cleanup = store_sqlite_cleanup,
 	.acquire = store_sqlite_acquire,
@@ -405,4 +406,11 @@ store_sqlite_rc(struct store_sqlite_conn *sc, int rc, const char *what)
 	    sqlite3_errmsg(sc->db), rc);
 
 	return (STORE_ERROR);
+}
+
+/* The SQLite library loaded, e.g. "3.40.1". */
+const char *
+store_sqlite_version(void)
+{
+	return (sqlite3_libversion());
 }

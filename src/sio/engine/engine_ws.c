@@ -99,8 +99,8 @@ engine_ws_send(struct eio_session *s, struct eio_peer *p,
 		return;
 
 	if (!frame_send_ws(p->ws->c, f, sio_conf.max_buffer)) {
-		kore_log(LOG_NOTICE, "eio: session %s: client is not reading "
-		    "(more than %zu bytes queued), closing", s->sid,
+		sio_log(LOG_NOTICE, s->sid, "eio: session %s: client is not "
+		    "reading (more than %zu bytes queued), closing", s->sid,
 		    sio_conf.max_buffer);
 		engine_session_close(s, "transport error", 0);
 	}
@@ -246,12 +246,14 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 		engine_poll_reply(s, 400, CT_JSON, ENGINE_BAD_REQUEST,
 		    strlen(ENGINE_BAD_REQUEST));
 	s->transport = T_WEBSOCKET;
+	engine_stats_transport(T_POLLING, -1);
+	engine_stats_transport(T_WEBSOCKET, 1);
 	s->ws = s->up;
 	s->has_ws = 1;
 	engine_ws_up_done(s, 0);
 
 	if (sio_conf.debug)
-		kore_log(LOG_INFO, "eio: session %s upgraded", s->sid);
+		sio_log(LOG_INFO, s->sid, "eio: session %s upgraded", s->sid);
 
 	for (i = 0; i < s->qlen && s->state == SESS_OPEN; i++)
 		engine_ws_send(s, &s->ws, s->q[i]);
@@ -376,6 +378,7 @@ eio_ws_disconnect(struct connection *c)
 			engine_ws_gone(w->s, worker->id, w->id, w);
 	} else if (w->registered) {
 		(void)hmap_del(&engine_ws_remote, &w->id, sizeof(w->id));
+		ENGINE_STATS_RELAYED();
 		engine_msg_send(w->owner, SIO_MSG_WS_GONE,
 		    &(struct sio_msg){ .ep = w->ep, .id = w->id },
 		    w->sid, SIO_SID_LEN, NULL, 0);

@@ -201,8 +201,8 @@ server_message(struct eio_session *s, const u_int8_t *data, size_t len,
 		return;
 	if (r == SIO_REASM_ERROR) {
 		if (sio_conf.debug)
-			kore_log(LOG_INFO, "sio: %s: bad packet, closing",
-			    eio_session_id(s));
+			sio_log(LOG_INFO, eio_session_id(s), "sio: %s: bad "
+			    "packet, closing", eio_session_id(s));
 		eio_close(s, "parse error");
 		return;
 	}
@@ -245,8 +245,9 @@ server_tick(void *arg, u_int64_t now)
 	    c->deadline <= now) {
 		server_ctq_remove(c);
 		if (sio_conf.debug)
-			kore_log(LOG_INFO, "sio: %s: no namespace connected in "
-			    "time, closing", eio_session_id(c->s));
+			sio_log(LOG_INFO, eio_session_id(c->s), "sio: %s: no "
+			    "namespace connected in time, closing",
+			    eio_session_id(c->s));
 		eio_close(c->s, "connect timeout");
 	}
 }
@@ -320,6 +321,8 @@ server_event(struct sio_socket *so, struct sio_packet *pkt)
 	char			num[32];
 	size_t			i, len;
 	double			d;
+
+	SIO_STAT_ADD(events_received, 1);
 
 	/* A name may hold NUL ("a\u0000b"): look it up by its length. */
 	name = json_array_get(pkt->data, 0);

@@ -122,6 +122,8 @@ server_emit_packet(struct sio_socket *so, int type, int64_t ack, json_t *data,
 	engine_send_frames(so->client->s, frames, nf);
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
+	if (type == SIO_PACKET_EVENT || type == SIO_PACKET_BINARY_EVENT)
+		SIO_STAT_ADD(events_sent, 1);
 
 	return (1);
 }
@@ -148,11 +150,12 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 		return;
 
 	seq = server_order_take();
+	SIO_STAT_ADD(broadcasts, 1);
 
 	/* Other workers first: they fan out while this one does. */
 	if (bus_worker_count() > 1) {
 		sbuf_init(&b);
-		sbuf_append(&b, &seq, sizeof(seq));
+		server_order_head(&b, seq);
 		broadcast_encode(&b, n, rooms, nrooms, except, nexcept,
 		    frames, nf);
 		bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
@@ -276,14 +279,14 @@ sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
 
 	seq = server_order_take();
 	sbuf_init(&b);
-	sbuf_append(&b, &seq, sizeof(seq));
+	server_order_head(&b, seq);
 	sbuf_append_byte(&b, n->index);
 	sbuf_append(&b, in, strlen(in) + 1);
 	sbuf_append(&b, room, strlen(room) + 1);
 	if (bus_worker_count() > 1)
 		bus_send_others(SIO_MSG_SOCKETS_LEAVE, b.data, b.len);
-	server_order_put(seq, SIO_MSG_SOCKETS_LEAVE, b.data + sizeof(seq),
-	    b.len - sizeof(seq));
+	server_order_put(seq, SIO_MSG_SOCKETS_LEAVE, b.data + SERVER_ORDER_HEAD,
+	    b.len - SERVER_ORDER_HEAD);
 	sbuf_free(&b);
 }
 
@@ -401,8 +404,10 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 	engine_send_batch_begin();
 	for (i = 0; i < fo.n; i++) {
 		so = fo.sockets[i];
-		if (so->state == SOCK_CONNECTED)
+		if (so->state == SOCK_CONNECTED && nf > 0) {
 			engine_send_frames(so->client->s, frames, nf);
+			SIO_STAT_ADD(events_sent, 1);
+		}
 		sio_socket_unref(so);
 	}
 	engine_send_batch_end();

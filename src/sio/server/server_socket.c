@@ -18,6 +18,7 @@
 
 static void	socket_free(struct sio_socket *);
 static void	socket_id_new(char *);
+static void	socket_stats_rooms(void);
 
 /* A CONNECT: a new socket, handed to its namespace's connect middleware. */
 void
@@ -77,7 +78,7 @@ sio_accept(struct sio_socket *so)
 	    json_pack("{s:s}", "sid", so->id), NULL, 0);
 
 	if (sio_conf.debug) {
-		kore_log(LOG_INFO, "sio: %s: socket %s connected to %s",
+		sio_log(LOG_INFO, so->id, "sio: %s: socket %s connected to %s",
 		    eio_session_id(so->client->s), so->id, n->name);
 	}
 
@@ -103,7 +104,8 @@ sio_reject(struct sio_socket *so, const char *message, json_t *data)
 	    NULL, 0);
 
 	if (sio_conf.debug) {
-		kore_log(LOG_INFO, "sio: %s: connect to %s refused: %s",
+		sio_log(LOG_INFO, eio_session_id(so->client->s),
+		    "sio: %s: connect to %s refused: %s",
 		    eio_session_id(so->client->s), so->nsp->name, message);
 	}
 
@@ -190,19 +192,38 @@ sio_socket_unref(struct sio_socket *so)
 int
 sio_join(struct sio_socket *so, const char *room)
 {
+	int	r;
+
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	return (rooms_join(&so->nsp->rooms, &so->member, room));
+	if ((r = rooms_join(&so->nsp->rooms, &so->member, room)))
+		socket_stats_rooms();
+	return (r);
 }
 
 int
 sio_leave(struct sio_socket *so, const char *room)
 {
+	int	r;
+
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	return (rooms_leave(&so->nsp->rooms, &so->member, room));
+	if ((r = rooms_leave(&so->nsp->rooms, &so->member, room)))
+		socket_stats_rooms();
+	return (r);
+}
+
+/* The rooms gauge (stats.c): rooms with members here, every namespace. */
+static void
+socket_stats_rooms(void)
+{
+	size_t		i, n;
+
+	for (i = n = 0; i < server_nnsps; i++)
+		n += rooms_total(&server_nsps[i]->rooms);
+	SIO_STAT_SET(rooms, n);
 }
 
 int
@@ -232,10 +253,11 @@ server_socket_close(struct sio_socket *so, const char *reason)
 	if (was == SOCK_CONNECTED) {
 		TAILQ_REMOVE(&so->nsp->sockets, so, nlist);
 		so->nsp->count--;
-		(void)rooms_leave_all(&so->nsp->rooms, &so->member);
+		if (rooms_leave_all(&so->nsp->rooms, &so->member) > 0)
+			socket_stats_rooms();
 		if (sio_conf.debug && reason != NULL) {
-			kore_log(LOG_INFO, "sio: socket %s disconnected: %s",
-			    so->id, reason);
+			sio_log(LOG_INFO, so->id, "sio: socket %s "
+			    "disconnected: %s", so->id, reason);
 		}
 		if (so->nsp->on_disconnect != NULL && reason != NULL)
 			so->nsp->on_disconnect(so, reason);

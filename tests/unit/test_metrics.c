@@ -394,6 +394,8 @@ test_routes(void)
 	    "/healthz")), "/healthz"));
 	TEST_ASSERT(!strcmp(metrics_route_label(metrics_route_index(
 	    "/socket.io/")), "/socket.io/"));
+	TEST_ASSERT(!strcmp(metrics_route_label(metrics_route_index(
+	    "/openapi.json")), "/openapi.json"));
 	TEST_ASSERT(metrics_route_index("/todos/:id") == METRICS_ROUTE_OTHER);
 	TEST_ASSERT(metrics_route_index("^/other$") == METRICS_ROUTE_OTHER);
 	TEST_ASSERT(metrics_route_index("/nope") == METRICS_ROUTE_OTHER);

@@ -36,7 +36,7 @@
 struct http_request;
 
 /* The routes of kore.conf by their template; anything else is "other". */
-#define METRICS_ROUTES		21
+#define METRICS_ROUTES		22
 #define METRICS_ROUTE_OTHER	(METRICS_ROUTES - 1)
 
 /* GET HEAD POST PUT PATCH DELETE OPTIONS: what Kore takes. */

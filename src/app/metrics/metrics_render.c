@@ -55,8 +55,8 @@ static uint64_t	hist_count(const struct metrics_hist *,
 static const char *const	routes[METRICS_ROUTES] = {
 	"/", "/app.js", "/style.css", "/favicon.svg", "/favicon.ico",
 	"/socket.io/socket.io.min.js", "/healthz", "/readyz", "/livez",
-	"/realtime/health", "/metrics", "/auth/signup", "/auth/login",
-	"/auth/refresh_token", "/auth/me", "/socket.io/",
+	"/realtime/health", "/metrics", "/openapi.json", "/auth/signup",
+	"/auth/login", "/auth/refresh_token", "/auth/me", "/socket.io/",
 	"/todos", "/todos/:id", "/projects", "/projects/:id",
 	"other"
 };

@@ -193,6 +193,8 @@ describe("GET /openapi.json", { timeout: 180000 * SLOW }, () => {
 
   test("is a valid OpenAPI 3.0 document", async () => {
     assert.equal(doc.openapi, "3.0.0");
+    const version = fs.readFileSync(path.join(root, "src/app/app.h"), "utf8").match(/KORIO_VERSION\s+"([^"]+)"/)[1];
+    assert.deepEqual([doc.info.title, doc.info.version], ["korio", version]);
     const api = await SwaggerParser.validate(structuredClone(doc));
     assert.equal(api.openapi, "3.0.0");
     assert.deepEqual(doc.components.securitySchemes.bearerAuth,

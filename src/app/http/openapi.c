@@ -154,7 +154,7 @@ openapi_build(void)
 
 	doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:o,s:o}",
 	    "openapi", "3.0.0",
-	    "info", "title", "korio", "version", "1.0.0",
+	    "info", "title", "korio", "version", KORIO_VERSION,
 	    "description", OPENAPI_INFO,
 	    "paths", openapi_paths(),
 	    "components", openapi_components());

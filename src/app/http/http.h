@@ -109,7 +109,7 @@ struct rest_op_doc {
 	const char		*summary;
 	const struct rest_field	*body;		/* request fields, NULL ends */
 	const char		*schema;	/* success body (a component) */
-	const int		*errors;	/* more error statuses, 0 ends */
+	const int		*errors;	/* other errors, 0 ends */
 };
 
 struct rest_op {
@@ -129,8 +129,8 @@ struct rest_op {
  * to them and rest.c answers a 405's Allow from the ops.
  */
 struct rest_route {
-	const char		*path;		/* "/todos/{id}", OpenAPI's form */
-	const char		*tag;		/* the document's tag: "todos" */
+	const char		*path;		/* OpenAPI's: "/todos/{id}" */
+	const char		*tag;		/* its tag there: "todos" */
 	int			(*page)(struct http_request *);
 	const struct rest_op	*get;		/* GET and HEAD */
 	const struct rest_op	*post;

@@ -60,9 +60,9 @@
 	"korio's REST API (auth, todos, projects), described as "	\
 	"@terreno/api describes its own and generated from the route "	\
 	"tables korio runs on. An answer of one document is sent as "	\
-	"{\"data\": <document>} (x-korio-envelope: data) and described "	\
-	"as @terreno/rtk's base query hands it to the app; a list keeps "	\
-	"its envelope; DELETE answers 204 without a body."
+	"{\"data\": <document>} (x-korio-envelope: data) and "		\
+	"described as @terreno/rtk's base query hands it to the app; "	\
+	"a list keeps its envelope; DELETE answers 204 without a body."
 
 static json_t	*openapi_build(void);
 static int	 openapi_match(const char *);

@@ -61,7 +61,8 @@ openapi_path(const struct rest_route *rt)
 
 	item = json_object();
 	if (rt->get != NULL)
-		json_object_set_new(item, "get", openapi_op(rt, "get", rt->get));
+		json_object_set_new(item, "get",
+		    openapi_op(rt, "get", rt->get));
 	if (rt->post != NULL)
 		json_object_set_new(item, "post",
 		    openapi_op(rt, "post", rt->post));
@@ -456,6 +457,6 @@ openapi_status_text(const struct rest_op *op, int status)
 		return ("Service Unavailable: too many logins and signups "
 		    "waiting to be hashed");
 	default:
-		return ("Internal server error (the cause is logged, not sent)");
+		return ("Internal server error (its cause is logged only)");
 	}
 }

@@ -71,12 +71,12 @@ rest_routes_check_one(const struct rest_route *rt)
 	LIST_FOREACH(srv, &kore_servers, list) {
 		TAILQ_FOREACH(dom, &srv->domains, list) {
 			h = rest_routes_find(dom, path);
-			if (h == NULL || h->rcall == NULL ||
-			    h->rcall->addr != (void *)rt->page)
-				fatalx("kore.conf: %s (domain %s) is routed to "
-				    "%s, not to the handler of %s", path,
-				    dom->domain, h != NULL ? h->func : "nothing",
-				    rt->path);
+			if (h != NULL && h->rcall != NULL &&
+			    h->rcall->addr == (void *)rt->page)
+				continue;
+			fatalx("kore.conf: %s (domain %s) is routed to %s, "
+			    "not to the handler of %s", path, dom->domain,
+			    h != NULL ? h->func : "nothing", rt->path);
 		}
 	}
 }

@@ -246,6 +246,7 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 		engine_poll_reply(s, 400, CT_JSON, ENGINE_BAD_REQUEST,
 		    strlen(ENGINE_BAD_REQUEST));
 	s->transport = T_WEBSOCKET;
+	engine_npolling--;
 	s->ws = s->up;
 	s->has_ws = 1;
 	engine_ws_up_done(s, 0);
@@ -259,6 +260,9 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 		frame_unref(s->q[i]);
 	s->qlen = 0;
 	s->qbytes = 0;
+
+	if (s->state == SESS_OPEN && engine_endpoints[s->ep].h.upgrade != NULL)
+		engine_endpoints[s->ep].h.upgrade(s);
 }
 
 /*

@@ -111,6 +111,12 @@ struct sio_socket **server_members(struct sio_nsp *, const char *const *,
 size_t		 server_encode_event(struct sio_frame **, struct sio_nsp *,
 		    json_t *);
 
+/* server_monitor.c */
+extern const struct sio_monitor	*server_monitor;
+
+void		 server_upgrade(struct eio_session *);
+void		 server_monitor_left(const char *, void *);
+
 /* server_filter.c */
 void		 server_filter_init(void);
 void		 server_msg_filtered(const u_int8_t *, size_t);

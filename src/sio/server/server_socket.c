@@ -81,6 +81,9 @@ sio_accept(struct sio_socket *so)
 		    eio_session_id(so->client->s), so->id, n->name);
 	}
 
+	if (so->state == SOCK_CONNECTED && server_monitor != NULL &&
+	    server_monitor->connected != NULL)
+		server_monitor->connected(so);
 	if (so->state == SOCK_CONNECTED && n->on_connection != NULL)
 		n->on_connection(so);
 }
@@ -193,7 +196,11 @@ sio_join(struct sio_socket *so, const char *room)
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	return (rooms_join(&so->nsp->rooms, &so->member, room));
+	if (!rooms_join(&so->nsp->rooms, &so->member, room))
+		return (0);
+	if (server_monitor != NULL && server_monitor->joined != NULL)
+		server_monitor->joined(so, room);
+	return (1);
 }
 
 int
@@ -202,7 +209,11 @@ sio_leave(struct sio_socket *so, const char *room)
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	return (rooms_leave(&so->nsp->rooms, &so->member, room));
+	if (!rooms_leave(&so->nsp->rooms, &so->member, room))
+		return (0);
+	if (server_monitor != NULL && server_monitor->left != NULL)
+		server_monitor->left(so, room);
+	return (1);
 }
 
 int
@@ -232,6 +243,12 @@ server_socket_close(struct sio_socket *so, const char *reason)
 	if (was == SOCK_CONNECTED) {
 		TAILQ_REMOVE(&so->nsp->sockets, so, nlist);
 		so->nsp->count--;
+		if (server_monitor != NULL &&
+		    server_monitor->disconnected != NULL)
+			server_monitor->disconnected(so, reason);
+		if (server_monitor != NULL && server_monitor->left != NULL)
+			rooms_member_foreach_room(&so->member,
+			    server_monitor_left, so);
 		(void)rooms_leave_all(&so->nsp->rooms, &so->member);
 		if (sio_conf.debug && reason != NULL) {
 			kore_log(LOG_INFO, "sio: socket %s disconnected: %s",

@@ -49,6 +49,12 @@ struct korio_config {
 	int64_t		fails_address_window;	/* seconds */
 	u_int32_t	fails_per_account;	/* 0: no limit */
 	int64_t		fails_account_window;	/* seconds */
+	/* The Socket.IO Admin UI: off unless both credentials are set. */
+	int		admin_ui;
+	char		*admin_username;
+	char		*admin_password;	/* wiped once read (plain) */
+	int		admin_all_events;	/* ADMIN_UI_MODE=development */
+	int		admin_readonly;
 };
 
 extern struct korio_config	korio;

@@ -100,6 +100,7 @@ kore_parent_configure(int argc, char **argv)
 	sio_parent_init();
 	connlimit_parent_init();
 	routes_login_init();
+	admin_parent_init();
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;

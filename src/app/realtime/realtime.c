@@ -145,6 +145,7 @@ realtime_init(void)
 	    1, 1000000);
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
+	cf.keep_handshake = korio.admin_ui;
 	sio_init(&cf);
 
 	rt_nsp = sio_nsp_create("/");
@@ -161,6 +162,7 @@ realtime_init(void)
 	    1000000));
 	revalidate_init((u_int64_t)rt_env_num("REALTIME_REVALIDATE_MS",
 	    60000, 0, 86400000));
+	admin_init();
 }
 
 static void

@@ -57,3 +57,8 @@ test_email_LDLIBS = -lunistring
 UNIT_TESTS += test_throttle
 test_throttle_SRCS = tests/unit/test_throttle.c src/app/auth/throttle.c
 test_throttle_LIBS = libcrypto
+
+UNIT_TESTS += test_admin_cred
+test_admin_cred_SRCS = tests/unit/test_admin_cred.c src/app/auth/admin_cred.c
+test_admin_cred_LIBS = libcrypto
+test_admin_cred_LDLIBS = -lcrypt

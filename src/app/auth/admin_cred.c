@@ -43,6 +43,7 @@ admin_cred_init(const char *user, char *pass)
 {
 	size_t		len;
 
+	cred_is_bcrypt = 0;
 	if (getrandom(cred_key, sizeof(cred_key), 0) != sizeof(cred_key) ||
 	    getrandom(cred_session_key, sizeof(cred_session_key), 0) !=
 	    sizeof(cred_session_key))

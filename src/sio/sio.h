@@ -34,6 +34,8 @@ struct sio_nsp;
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
 #define SIO_BUS_ALL		1001	/* KORE_MSG_WORKER_ALL */
+/* Namespaces an application may create (sio_nsp_create()). */
+#define SIO_NSP_MAX		16
 
 struct sio_config {
 	const char	*path;			/* "/socket.io/" */

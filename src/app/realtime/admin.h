@@ -1,8 +1,9 @@
 /*
- * realtime/admin.h: what the two halves of the Socket.IO Admin UI's
- * namespace share: admin.c (the "/admin" namespace: credentials, the
- * UI's actions) and admin_feed.c (what the UI is told, from every
- * worker). realtime.h declares what the rest of korio calls.
+ * realtime/admin.h: what the parts of the Socket.IO Admin UI's namespace
+ * share: admin.c (the "/admin" namespace, credentials), admin_act.c (the
+ * UI's actions), admin_feed.c (what the UI is told, from every worker)
+ * and admin_view.c (in admin-ui's shapes). realtime.h declares what the
+ * rest of korio calls.
  */
 
 #ifndef KORIO_ADMIN_H
@@ -37,10 +38,21 @@ struct admin_sock {
 /* admin.c */
 extern struct sio_nsp	*admin_nsp;
 
+/* admin_act.c */
+void	admin_act_init(void);
+
 /* admin_feed.c */
 void	admin_feed_init(void);
 void	admin_feed_add(struct admin_sock *);
 void	admin_feed_remove(struct admin_sock *);
-void	admin_feed_client(struct sio_socket *, struct netaddr *);
+
+/* admin_view.c */
+void	admin_view_init(void);
+void	admin_view_client(struct sio_socket *, struct netaddr *);
+json_t	*admin_view_socket(struct sio_socket *);
+json_t	*admin_view_date(void);
+json_t	*admin_view_stats(void);
+void	admin_view_count(const char *, const char *, u_int64_t);
+void	admin_view_reset(void);
 
 #endif /* !KORIO_ADMIN_H */

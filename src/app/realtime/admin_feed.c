@@ -12,11 +12,9 @@
  * socket_updated (an upgrade to WebSocket), socket_disconnected,
  * room_joined, room_left, event_received and event_sent (a socket's own
  * events, not the admin namespace's), each with the date; and every
- * FEED_STATS_MS server_stats {serverId, hostname, pid, uptime,
- * clientsCount, pollingClientsCount, aggregatedEvents, namespaces}, the
- * aggregated events being rawConnection, rawDisconnection (by reason),
- * packetsIn/Out and bytesIn/Out by second. In production mode
- * (ADMIN_UI_MODE) only server_stats goes out, as in admin-ui.
+ * FEED_STATS_MS its server_stats. In production mode (ADMIN_UI_MODE) only
+ * server_stats goes out, as in admin-ui. admin_view.c gives them their
+ * shapes.
  *
  * How. Every message goes over the plugin's bus (sio_bus_send()) to every
  * worker, which hands it to its own admin sockets: one worker's messages
@@ -42,8 +40,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "app.h"
 #include "realtime/admin.h"
@@ -54,7 +50,6 @@
 #define FEED_STATS_MS		2000
 #define FEED_SYNC_MS		2000
 #define FEED_HELD_MAX		10000
-#define FEED_CLIENT_ID_LEN	12	/* of the Engine.IO id, as admin-ui */
 
 #define FEED_WATCH		1
 #define FEED_RESET		2
@@ -99,13 +94,7 @@ static void	feed_watch(u_int16_t, int);
 static void	feed_live(struct admin_sock *);
 static void	feed_tick(void *, u_int64_t);
 static void	feed_stats(void);
-static void	feed_count(const char *, const char *, u_int64_t);
-static json_t	*feed_socket(struct sio_socket *);
-static json_t	*feed_handshake(struct sio_socket *);
 static void	feed_collect(struct sio_socket *, void *);
-static void	feed_room(const char *, void *);
-static json_t	*feed_date(void);
-static int64_t	feed_now_ms(void);
 static u_int64_t feed_all_workers(void);
 
 static const struct sio_monitor	feed_monitor = {
@@ -125,23 +114,12 @@ static TAILQ_HEAD(, admin_sock)	feed_admins =
 static size_t			feed_nadmins;
 static u_int64_t		feed_watchers;	/* bit w - 1: w has admins */
 static u_int64_t		feed_nextreq;
-static json_t			*feed_aggregated;
-static u_int64_t		feed_started;
 static u_int64_t		feed_stats_due;
-static char			feed_host[256];
-static char			feed_server_id[300];
 
 void
 admin_feed_init(void)
 {
-	if (gethostname(feed_host, sizeof(feed_host)) == -1)
-		(void)snprintf(feed_host, sizeof(feed_host), "korio");
-	feed_host[sizeof(feed_host) - 1] = '\0';
-	(void)snprintf(feed_server_id, sizeof(feed_server_id), "%s#%d",
-	    feed_host, (int)getpid());
-
-	feed_started = kore_time_ms();
-	feed_aggregated = json_array();
+	admin_view_init();
 	sio_monitor_set(&feed_monitor);
 	sio_bus_register(RT_MSG_ADMIN_FEED, feed_recv);
 	(void)kore_timer_add(feed_tick, FEED_TICK_MS, NULL, 0);
@@ -181,37 +159,6 @@ admin_feed_remove(struct admin_sock *as)
 	}
 }
 
-/*
- * The client of so as the per-address limits see it: its session's peer,
- * or the address X-Forwarded-For names when the peer is a trusted proxy.
- * An unspecified address (0.0.0.0) when the handshake is not kept.
- */
-void
-admin_feed_client(struct sio_socket *so, struct netaddr *a)
-{
-	json_t		*h, *addr, *xff;
-	struct netaddr	fwd;
-	const char	*s;
-
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->prefix = 32;
-
-	if ((h = sio_socket_handshake(so)) == NULL ||
-	    !json_is_string(addr = json_object_get(h, "address")))
-		return;
-	s = json_string_value(addr);
-	if (!netaddr_parse(s, strlen(s), a))
-		return;
-	if (!netaddr_list_match(&korio.trusted_proxies, a))
-		return;
-
-	xff = json_object_get(json_object_get(h, "headers"), "x-forwarded-for");
-	if (json_is_string(xff) && netaddr_forwarded(json_string_value(xff),
-	    &korio.trusted_proxies, &fwd))
-		*a = fwd;
-}
-
 /* The monitor: what happens to this worker's sockets. */
 static void
 feed_connected(struct sio_socket *so)
@@ -219,7 +166,7 @@ feed_connected(struct sio_socket *so)
 	(void)sio_join(so, sio_socket_id(so));
 	if (feed_verbose())
 		feed_event("socket_connected", json_pack("[oo]",
-		    feed_socket(so), feed_date()));
+		    admin_view_socket(so), admin_view_date()));
 }
 
 static void
@@ -228,7 +175,7 @@ feed_disconnected(struct sio_socket *so, const char *reason)
 	if (feed_verbose())
 		feed_event("socket_disconnected", json_pack("[ssso]",
 		    sio_nsp_name(sio_socket_nsp(so)), sio_socket_id(so),
-		    reason != NULL ? reason : "", feed_date()));
+		    reason != NULL ? reason : "", admin_view_date()));
 }
 
 static void
@@ -237,7 +184,7 @@ feed_joined(struct sio_socket *so, const char *room)
 	if (feed_verbose())
 		feed_event("room_joined", json_pack("[ssso]",
 		    sio_nsp_name(sio_socket_nsp(so)), room, sio_socket_id(so),
-		    feed_date()));
+		    admin_view_date()));
 }
 
 static void
@@ -246,7 +193,7 @@ feed_left(struct sio_socket *so, const char *room)
 	if (feed_verbose())
 		feed_event("room_left", json_pack("[ssso]",
 		    sio_nsp_name(sio_socket_nsp(so)), room, sio_socket_id(so),
-		    feed_date()));
+		    admin_view_date()));
 }
 
 static void
@@ -261,7 +208,7 @@ feed_event_in(struct sio_socket *so, const struct sio_event *ev)
 	(void)json_array_extend(args, ev->args);
 	feed_event("event_received", json_pack("[ssoo]",
 	    sio_nsp_name(sio_socket_nsp(so)), sio_socket_id(so), args,
-	    feed_date()));
+	    admin_view_date()));
 }
 
 static void
@@ -272,7 +219,7 @@ feed_event_out(struct sio_socket *so, json_t *data)
 
 	feed_event("event_sent", json_pack("[ssOo]",
 	    sio_nsp_name(sio_socket_nsp(so)), sio_socket_id(so), data,
-	    feed_date()));
+	    admin_view_date()));
 }
 
 static void
@@ -290,7 +237,7 @@ feed_session_opened(struct eio_session *s)
 {
 	(void)s;
 	if (feed_watchers != 0)
-		feed_count("rawConnection", NULL, 1);
+		admin_view_count("rawConnection", NULL, 1);
 }
 
 static void
@@ -298,7 +245,7 @@ feed_session_closed(struct eio_session *s, const char *reason)
 {
 	(void)s;
 	if (feed_watchers != 0)
-		feed_count("rawDisconnection", reason, 1);
+		admin_view_count("rawDisconnection", reason, 1);
 }
 
 /* Whether socket events go out: someone watches, in development mode. */
@@ -456,13 +403,13 @@ static void
 feed_recv_dump(u_int16_t wid, u_int64_t reqid)
 {
 	struct feed_collect	fc;
-	struct sio_nsp		*nsps[16];
+	struct sio_nsp		*nsps[SIO_NSP_MAX];
 	size_t			i, n;
 	char			*text;
 
 	fc.all = json_array();
 	if (korio.admin_all_events) {
-		n = sio_nsp_list(nsps, 16);
+		n = sio_nsp_list(nsps, SIO_NSP_MAX);
 		for (i = 0; i < n; i++)
 			sio_nsp_foreach(nsps[i], feed_collect, &fc);
 	}
@@ -537,7 +484,6 @@ static void
 feed_tick(void *arg, u_int64_t now)
 {
 	struct admin_sock	*as, *next;
-	struct eio_stats	st;
 
 	(void)arg;
 	for (as = TAILQ_FIRST(&feed_admins); as != NULL; as = next) {
@@ -554,146 +500,10 @@ feed_tick(void *arg, u_int64_t now)
 		return;
 	feed_stats_due = now + FEED_STATS_MS;
 
-	if (feed_watchers != 0) {
+	if (feed_watchers != 0)
 		feed_stats();
-	} else {
-		eio_stats_take(&st);
-		json_array_clear(feed_aggregated);
-	}
-}
-
-/* This worker's server_stats, to every admin socket. */
-static void
-feed_stats(void)
-{
-	struct eio_stats	st;
-	struct sio_nsp		*nsps[16];
-	json_t			*stats, *list;
-	size_t			i, n;
-
-	eio_stats_take(&st);
-	feed_count("packetsIn", NULL, st.packets_in);
-	feed_count("packetsOut", NULL, st.packets_out);
-	feed_count("bytesIn", NULL, st.bytes_in);
-	feed_count("bytesOut", NULL, st.bytes_out);
-
-	list = json_array();
-	n = sio_nsp_list(nsps, 16);
-	for (i = 0; i < n; i++) {
-		(void)json_array_append_new(list, json_pack("{s:s,s:I}",
-		    "name", sio_nsp_name(nsps[i]), "socketsCount",
-		    (json_int_t)sio_nsp_local_count(nsps[i])));
-	}
-
-	stats = json_pack("{s:s,s:s,s:i,s:f,s:I,s:I,s:o,s:o}",
-	    "serverId", feed_server_id, "hostname", feed_host,
-	    "pid", (int)getpid(),
-	    "uptime", (double)(kore_time_ms() - feed_started) / 1000.0,
-	    "clientsCount", (json_int_t)eio_session_count(),
-	    "pollingClientsCount", (json_int_t)eio_polling_count(),
-	    "aggregatedEvents", feed_aggregated,
-	    "namespaces", list);
-	feed_aggregated = json_array();
-
-	feed_event("server_stats", json_pack("[o]", stats));
-}
-
-/* count more of type (and subType) in this second's aggregated events. */
-static void
-feed_count(const char *type, const char *sub, u_int64_t count)
-{
-	json_t		*e;
-	json_int_t	ts;
-	size_t		i;
-
-	if (count == 0)
-		return;
-	ts = (json_int_t)(feed_now_ms() / 1000 * 1000);
-
-	json_array_foreach(feed_aggregated, i, e) {
-		if (json_integer_value(json_object_get(e, "timestamp")) != ts ||
-		    strcmp(json_string_value(json_object_get(e, "type")),
-		    type) != 0)
-			continue;
-		if (sub != NULL && (!json_is_string(json_object_get(e,
-		    "subType")) || strcmp(json_string_value(json_object_get(e,
-		    "subType")), sub) != 0))
-			continue;
-		if (sub == NULL && json_object_get(e, "subType") != NULL)
-			continue;
-		(void)json_object_set_new(e, "count", json_integer(
-		    json_integer_value(json_object_get(e, "count")) +
-		    (json_int_t)count));
-		return;
-	}
-
-	e = json_pack("{s:I,s:s,s:I}", "timestamp", ts, "type", type,
-	    "count", (json_int_t)count);
-	if (sub != NULL)
-		(void)json_object_set_new(e, "subType", json_string(sub));
-	(void)json_array_append_new(feed_aggregated, e);
-}
-
-/* A socket as admin-ui's serialize() makes it. */
-static json_t *
-feed_socket(struct sio_socket *so)
-{
-	json_t		*o, *rooms;
-	const char	*sid, *transport;
-	char		client[FEED_CLIENT_ID_LEN + 1];
-
-	sid = sio_socket_sid(so);
-	(void)snprintf(client, sizeof(client), "%s", sid != NULL ? sid : "");
-	transport = sio_socket_transport(so);
-
-	rooms = json_array();
-	sio_socket_rooms(so, feed_room, rooms);
-
-	o = json_object();
-	(void)json_object_set_new(o, "id", json_string(sio_socket_id(so)));
-	(void)json_object_set_new(o, "clientId", json_string(client));
-	(void)json_object_set_new(o, "transport",
-	    json_string(transport != NULL ? transport : "polling"));
-	(void)json_object_set_new(o, "nsp",
-	    json_string(sio_nsp_name(sio_socket_nsp(so))));
-	(void)json_object_set_new(o, "data", json_object());
-	(void)json_object_set_new(o, "handshake", feed_handshake(so));
-	(void)json_object_set_new(o, "rooms", rooms);
-
-	return (o);
-}
-
-/*
- * The handshake as admin-ui shows it, with korio's view of the client's
- * address (TRUSTED_PROXIES) and without the values of the headers that
- * carry credentials.
- */
-static json_t *
-feed_handshake(struct sio_socket *so)
-{
-	static const char *const hidden[] = {
-		"authorization", "cookie", "proxy-authorization"
-	};
-	struct netaddr		a;
-	json_t			*h, *headers;
-	char			addr[NETADDR_STRLEN];
-	size_t			i;
-
-	if (sio_socket_handshake(so) == NULL)
-		return (json_object());
-	h = json_deep_copy(sio_socket_handshake(so));
-	headers = json_object_get(h, "headers");
-	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
-		if (json_object_get(headers, hidden[i]) != NULL)
-			(void)json_object_set_new(headers, hidden[i],
-			    json_string("(hidden)"));
-	}
-
-	admin_feed_client(so, &a);
-	netaddr_str(&a, addr);
-	(void)json_object_set_new(h, "address", json_string(addr));
-
-	return (h);
+	else
+		admin_view_reset();
 }
 
 static void
@@ -701,39 +511,14 @@ feed_collect(struct sio_socket *so, void *arg)
 {
 	struct feed_collect	*fc = arg;
 
-	(void)json_array_append_new(fc->all, feed_socket(so));
+	(void)json_array_append_new(fc->all, admin_view_socket(so));
 }
 
+/* This worker's server_stats, to every admin socket. */
 static void
-feed_room(const char *room, void *arg)
+feed_stats(void)
 {
-	(void)json_array_append_new(arg, json_string(room));
-}
-
-/* Now, as JSON.stringify(new Date()) writes it. */
-static json_t *
-feed_date(void)
-{
-	struct timespec	ts;
-	struct tm	tm;
-	char		buf[80];
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	(void)snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
-
-	return (json_string(buf));
-}
-
-static int64_t
-feed_now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	feed_event("server_stats", json_pack("[o]", admin_view_stats()));
 }
 
 /* The bits of workers 1 to sio_worker_count(). */

@@ -25,7 +25,7 @@
 #define SOCK_CONNECTED		2
 #define SOCK_CLOSED		3
 
-#define NSP_MAX			16
+#define NSP_MAX			SIO_NSP_MAX
 
 struct sio_nsp {
 	char			*name;

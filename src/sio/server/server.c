@@ -28,7 +28,8 @@
  * server_socket.c: sockets, from the CONNECT of a namespace to their end,
  * and their rooms. server_emit.c: everything sent, to one socket or
  * broadcast. server_order.c: one order of broadcasts on every worker.
- * server.h holds what they share.
+ * server_monitor.c: what an observer (an admin module) sees, and the
+ * accessors it needs. server.h holds what they share.
  */
 
 #include <sys/types.h>

@@ -1,7 +1,8 @@
 /*
  * server/server.h: what the Socket.IO layer's files share (server.c,
- * server_socket.c, server_emit.c, server_order.c): namespaces, clients,
- * sockets, pending acks, and the functions one file calls in another.
+ * server_socket.c, server_emit.c, server_order.c, server_filter.c,
+ * server_monitor.c): namespaces, clients, sockets, pending acks, and the
+ * functions one file calls in another.
  * Outside server/ only sio.c includes it, for server_init(),
  * server_handlers and server_order_parent_init().
  */

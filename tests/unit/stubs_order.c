@@ -87,6 +87,12 @@ server_msg_sockets_leave(const u_int8_t *d, size_t len)
 	stub_record(SIO_MSG_SOCKETS_LEAVE, 0, d, len);
 }
 
+void
+server_msg_filtered(const u_int8_t *d, size_t len)
+{
+	stub_record(SIO_MSG_FILTERED, 0, d, len);
+}
+
 /* Local broadcasts in the tests carry their name as their first room. */
 void
 server_bcast_deliver(struct server_bcast *b)

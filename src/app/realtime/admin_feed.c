@@ -48,7 +48,7 @@
 
 #define FEED_TICK_MS		500
 #define FEED_STATS_MS		2000
-#define FEED_SYNC_MS		2000
+#define FEED_SYNC_MS		5000
 #define FEED_HELD_MAX		10000
 
 #define FEED_WATCH		1

@@ -25,7 +25,7 @@ FUZZ_SMOKE	?= 10
 PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libunistring (emails, src/app/auth/email.c) has no pkg-config file.
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lcrypt
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
@@ -180,6 +180,20 @@ $(B)/assets-extra/socket.io.min.js: tests/node_modules/.package-lock.json
 $(B)/assets/socket_io_min_js.c: $(B)/assets-extra/socket.io.min.js conf/asset2c.sh
 	@mkdir -p $(dir $@)
 	conf/asset2c.sh $< socket_io_min_js "$(mime_js)" $@
+
+# The Socket.IO Admin UI's page, from the npm package @socket.io/admin-ui
+# (ui/dist, integrity-pinned in conf/admin-ui.sh, which also writes the
+# table of its files), served at /admin-ui/ when the Admin UI is on
+# (src/app/http/admin_ui.c). One copy for every variant.
+ADMIN_UI_DIR	:= build/admin-ui
+ASSET_OBJS	+= $(B)/assets/admin_ui_files.o
+
+$(ADMIN_UI_DIR)/admin_ui_files.c: conf/admin-ui.sh
+	conf/admin-ui.sh $(ADMIN_UI_DIR)
+
+$(B)/assets/admin_ui_files.o: $(ADMIN_UI_DIR)/admin_ui_files.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) -O1 $(SAN_FLAGS) -c $< -o $@
 
 $(B)/assets/%.o: $(B)/assets/%.c $(KOREOBJ)/ldflags
 	$(CC) $(ASSET_CFLAGS) $(SAN_FLAGS) -c $< -o $@

@@ -60,6 +60,12 @@ struct korio_config {
 	int64_t		fails_account_window;	/* seconds */
 	int		metrics;		/* METRICS_OFF, ... */
 	u_int8_t	metrics_token[32];	/* SHA-256 of METRICS_TOKEN */
+	/* The Socket.IO Admin UI: off unless both credentials are set. */
+	int		admin_ui;
+	char		*admin_username;
+	char		*admin_password;	/* wiped once read (plain) */
+	int		admin_all_events;	/* ADMIN_UI_MODE=development */
+	int		admin_readonly;
 };
 
 extern struct korio_config	korio;

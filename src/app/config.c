@@ -41,6 +41,7 @@ static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
 static void	config_logins(void);
 static void	config_metrics(void);
+static void	config_admin(void);
 static void	config_data_dir(void);
 static void	config_private(const char *);
 
@@ -77,6 +78,7 @@ config_load(void)
 	config_proxies();
 	config_logins();
 	config_metrics();
+	config_admin();
 
 	config_data_dir();
 }
@@ -280,6 +282,39 @@ config_logins(void)
 	    "LOGIN_FAILS_PER_ACCOUNT", 5, 0, 1000000);
 	korio.fails_account_window = config_duration(
 	    "LOGIN_FAILS_ACCOUNT_WINDOW", "15m");
+}
+
+/*
+ * The Socket.IO Admin UI (realtime/admin.c, http/admin_ui.c): on when
+ * both credentials are set. The values are never logged, not even in an
+ * error. ADMIN_UI_MODE is admin-ui's "mode": development sends the UI
+ * every socket, room and event, production the server stats alone; its
+ * default follows KORIO_ENV, as admin-ui's follows NODE_ENV.
+ */
+static void
+config_admin(void)
+{
+	const char	*mode;
+
+	korio.admin_username = config_str("ADMIN_UI_USERNAME", "");
+	korio.admin_password = config_str("ADMIN_UI_PASSWORD", "");
+	if (*korio.admin_username == '\0' && *korio.admin_password == '\0')
+		return;
+	if (*korio.admin_username == '\0' || *korio.admin_password == '\0')
+		fatal("ADMIN_UI_USERNAME and ADMIN_UI_PASSWORD: set both to "
+		    "turn the Admin UI on, or neither");
+
+	mode = getenv("ADMIN_UI_MODE");
+	if (mode == NULL || *mode == '\0')
+		mode = korio.production ? "production" : "development";
+	if (!strcmp(mode, "development"))
+		korio.admin_all_events = 1;
+	else if (strcmp(mode, "production"))
+		fatal("ADMIN_UI_MODE: expected development or production, "
+		    "got '%s'", mode);
+
+	korio.admin_readonly = config_bool("ADMIN_UI_READONLY", 0);
+	korio.admin_ui = 1;
 }
 
 /*

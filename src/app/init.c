@@ -118,6 +118,7 @@ kore_parent_configure(int argc, char **argv)
 	connlimit_parent_init();
 	metrics_parent_init();
 	routes_login_init();
+	admin_parent_init();
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;

@@ -82,6 +82,13 @@ sio_bus_send(u_int16_t dst, u_int8_t id, const void *data, size_t len)
 	bus_send(dst, id, data, len, NULL, 0, NULL, 0);
 }
 
+/* How many workers the process has (ids 1 to that). */
+uint16_t
+sio_worker_count(void)
+{
+	return (bus_worker_count());
+}
+
 u_int16_t
 bus_worker_count(void)
 {

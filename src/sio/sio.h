@@ -34,6 +34,8 @@ struct sio_nsp;
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
 #define SIO_BUS_ALL		1001	/* KORE_MSG_WORKER_ALL */
+/* Namespaces an application may create (sio_nsp_create()). */
+#define SIO_NSP_MAX		16
 
 struct sio_config {
 	const char	*path;			/* "/socket.io/" */
@@ -53,6 +55,7 @@ struct sio_config {
 	 * kore_log() (msg as it is), else the application does.
 	 */
 	void		(*log)(int prio, const char *sid, const char *msg);
+	int		keep_handshake;		/* sio_socket_handshake() */
 };
 
 /* Callbacks of a raw Engine.IO endpoint (no Socket.IO layer). */
@@ -61,6 +64,19 @@ struct eio_handlers {
 	void	(*message)(struct eio_session *, const uint8_t *, size_t,
 		    int);
 	void	(*close)(struct eio_session *, const char *);
+	void	(*upgrade)(struct eio_session *);	/* now on WebSocket */
+};
+
+/*
+ * Message packets and their payload bytes through this worker's sessions
+ * since the last eio_stats_take() (pings, pongs and noops carry no data
+ * and are not counted, as engine.io's "packet" events with data).
+ */
+struct eio_stats {
+	uint64_t	packets_in;
+	uint64_t	packets_out;
+	uint64_t	bytes_in;
+	uint64_t	bytes_out;
 };
 
 /* One binary attachment: len bytes at data. */
@@ -129,6 +145,33 @@ struct sio_stats {
  */
 typedef void	(*sio_fanout_fn)(uint64_t);
 
+/*
+ * An observer of the server, for an admin or metrics module
+ * (sio_monitor_set()): what happens to every socket of every namespace,
+ * on the worker that owns it, as it happens. Any member may be NULL.
+ * connected runs once the CONNECT reply is queued, before the
+ * namespace's own connection handler; disconnected runs while the socket
+ * still has its rooms, then left for each of them. event_in runs before
+ * the handler of an event from a client, event_out for an event emitted
+ * to one socket (sio_emit*(): [name, args...], borrowed; broadcasts are
+ * not seen, as socket.io's onAnyOutgoing). session_opened and
+ * session_closed follow the Engine.IO sessions of the Socket.IO
+ * endpoint, upgraded each socket whose session moved to a WebSocket.
+ * The observer may emit, join and leave; it must not end the socket it
+ * is called for.
+ */
+struct sio_monitor {
+	void	(*connected)(struct sio_socket *);
+	void	(*disconnected)(struct sio_socket *, const char *);
+	void	(*joined)(struct sio_socket *, const char *);
+	void	(*left)(struct sio_socket *, const char *);
+	void	(*event_in)(struct sio_socket *, const struct sio_event *);
+	void	(*event_out)(struct sio_socket *, json_t *);
+	void	(*upgraded)(struct sio_socket *);
+	void	(*session_opened)(struct eio_session *);
+	void	(*session_closed)(struct eio_session *, const char *);
+};
+
 /* sio.c */
 void		 sio_parent_init(void);
 void		 sio_init(const struct sio_config *);
@@ -140,6 +183,7 @@ void		 sio_stats_attach(struct sio_stats *, sio_fanout_fn);
 /* bus.c: messages between the workers, duplicates dropped */
 void		 sio_bus_register(uint8_t, sio_bus_fn);
 void		 sio_bus_send(uint16_t, uint8_t, const void *, size_t);
+uint16_t	 sio_worker_count(void);
 
 /* engine/engine.c, engine/engine_http.c (eio_http) */
 int		 eio_http(struct http_request *);
@@ -152,6 +196,10 @@ void		 eio_session_set_udata(struct eio_session *, void *);
 uint16_t	 eio_worker_id(void);
 size_t		 eio_session_count(void);
 size_t		 eio_session_count_all(void);
+const char	*eio_session_transport(struct eio_session *);
+json_t		*eio_session_handshake(struct eio_session *);
+size_t		 eio_polling_count(void);
+void		 eio_stats_take(struct eio_stats *);
 
 /* server/server.c, server/server_socket.c, server/server_emit.c */
 struct sio_nsp	*sio_nsp_create(const char *);
@@ -204,6 +252,16 @@ void		 sio_broadcast_filter(struct sio_nsp *, const char *const *,
 size_t		 sio_nsp_local_count(struct sio_nsp *);
 void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
 		    void *), void *);
+
+/* server/server_monitor.c: what an observer of the server sees */
+void		 sio_monitor_set(const struct sio_monitor *);
+size_t		 sio_nsp_list(struct sio_nsp **, size_t);
+const char	*sio_nsp_name(struct sio_nsp *);
+void		 sio_socket_rooms(struct sio_socket *,
+		    void (*)(const char *, void *), void *);
+const char	*sio_socket_transport(struct sio_socket *);
+json_t		*sio_socket_handshake(struct sio_socket *);
+void		 sio_disconnect_close(struct sio_socket *);
 
 /* server/server_order.c */
 void		 sio_defer_begin(void);

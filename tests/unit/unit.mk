@@ -65,3 +65,8 @@ test_log_SRCS = tests/unit/test_log.c src/app/log/log_json.c src/app/log/log_req
 UNIT_TESTS += test_metrics
 test_metrics_SRCS = tests/unit/test_metrics.c src/app/metrics/prom.c \
     src/app/metrics/metrics_render.c src/app/metrics/metrics_proc.c
+
+UNIT_TESTS += test_admin_cred
+test_admin_cred_SRCS = tests/unit/test_admin_cred.c src/app/auth/admin_cred.c
+test_admin_cred_LIBS = libcrypto
+test_admin_cred_LDLIBS = -lcrypt

@@ -26,6 +26,9 @@ struct connection;
 struct http_request;
 struct netaddr;
 
+/* admin_ui.c */
+int	page_admin_ui(struct http_request *);
+
 /* connlimit.c */
 void	connlimit_parent_init(void);
 void	connlimit_worker_init(void);

@@ -148,6 +148,7 @@ realtime_init(void)
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
 	cf.log = log_sio;
+	cf.keep_handshake = korio.admin_ui;
 	sio_init(&cf);
 
 	rt_nsp = sio_nsp_create("/");
@@ -164,6 +165,7 @@ realtime_init(void)
 	    1000000));
 	revalidate_init((u_int64_t)rt_env_num("REALTIME_REVALIDATE_MS",
 	    60000, 0, 86400000));
+	admin_init();
 }
 
 static void

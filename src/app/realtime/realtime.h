@@ -39,6 +39,8 @@ struct sio_event;
 
 /* App message ids on Kore's bus (the plugin takes the ones below). */
 #define RT_MSG_PRESENCE		(SIO_MSG_APP_FIRST + 0)
+#define RT_MSG_ADMIN_FEED	(SIO_MSG_APP_FIRST + 1)
+#define RT_MSG_ADMIN_ACTION	(SIO_MSG_APP_FIRST + 2)
 
 /* realtime.c */
 extern struct sio_nsp	*rt_nsp;
@@ -63,6 +65,10 @@ void	sync_emit(const char *, const char *, const char *, const json_t *,
 
 /* revalidate.c */
 void	revalidate_init(u_int64_t);
+
+/* admin.c: the Socket.IO Admin UI's namespace, when it is on */
+void	admin_parent_init(void);
+void	admin_init(void);
 
 /* presence.c */
 void	presence_init(struct sio_nsp *);

@@ -60,6 +60,8 @@
 
 struct eio_endpoint		engine_endpoints[SIO_ENDPOINT_MAX];
 struct sio_frame		*engine_frame_noop;
+struct eio_stats		engine_stats;
+size_t				engine_npolling;	/* open, on polling */
 
 /*
  * Open sessions per worker, in memory the parent maps before the workers
@@ -240,6 +242,38 @@ engine_count_update(void)
 		    __ATOMIC_RELAXED);
 }
 
+/* Open sessions of this worker still on HTTP long-polling. */
+size_t
+eio_polling_count(void)
+{
+	return (engine_npolling);
+}
+
+/* This worker's counts since the last call (struct eio_stats, sio.h). */
+void
+eio_stats_take(struct eio_stats *st)
+{
+	*st = engine_stats;
+	memset(&engine_stats, 0, sizeof(engine_stats));
+}
+
+const char *
+eio_session_transport(struct eio_session *s)
+{
+	return (s->transport == T_WEBSOCKET ? "websocket" : "polling");
+}
+
+/*
+ * The request that opened s, as socket.io's socket.handshake describes it
+ * (engine_http.c), when sio_conf.keep_handshake is set; else NULL.
+ * Borrowed: it lives as long as s.
+ */
+json_t *
+eio_session_handshake(struct eio_session *s)
+{
+	return (s->handshake);
+}
+
 const char *
 eio_session_id(struct eio_session *s)
 {
@@ -289,6 +323,12 @@ engine_send_frames(struct eio_session *s, struct sio_frame **f, size_t n)
 	size_t		i;
 
 	for (i = 0; i < n && s->state == SESS_OPEN; i++) {
+		if (f[i]->binary || (f[i]->len > 1 &&
+		    SIO_FRAME_DATA(f[i])[0] == '0' + EIO_PACKET_MESSAGE)) {
+			engine_stats.packets_out++;
+			engine_stats.bytes_out += f[i]->binary ? f[i]->len :
+			    f[i]->len - 1;
+		}
 		if (s->transport == T_WEBSOCKET)
 			engine_ws_send(s, &s->ws, f[i]);
 		else
@@ -391,6 +431,7 @@ engine_tick(void *arg, u_int64_t now)
 
 	while ((s = TAILQ_FIRST(&graveyard)) != NULL) {
 		TAILQ_REMOVE(&graveyard, s, grave);
+		json_decref(s->handshake);
 		free(s);
 	}
 }
@@ -410,6 +451,8 @@ engine_session_new(int ep, int transport)
 	s->ep = ep;
 	s->state = SESS_OPEN;
 	s->transport = transport;
+	if (transport == T_POLLING)
+		engine_npolling++;
 	hmap_put(&sessions, s->sid, SIO_SID_LEN, s);
 	engine_count_update();
 	engine_stats_transport(transport, 1);
@@ -477,6 +520,8 @@ engine_session_close(struct eio_session *s, const char *reason, int client)
 		return;
 
 	s->state = SESS_CLOSED;
+	if (s->transport == T_POLLING)
+		engine_npolling--;
 	(void)hmap_del(&sessions, s->sid, SIO_SID_LEN);
 	engine_count_update();
 	engine_stats_transport(s->transport, -1);
@@ -575,6 +620,8 @@ engine_session_packet(struct eio_session *s, int from,
 		session_pong(s);
 		break;
 	case EIO_PACKET_MESSAGE:
+		engine_stats.packets_in++;
+		engine_stats.bytes_in += pkt->len;
 		if (engine_endpoints[s->ep].h.message != NULL) {
 			engine_endpoints[s->ep].h.message(s, pkt->data,
 			    pkt->len, pkt->binary);

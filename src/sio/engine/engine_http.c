@@ -9,12 +9,16 @@
 
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "engine_int.h"
 
@@ -41,6 +45,9 @@ static int	engine_query(struct http_request *, const char *, char *,
 static int	engine_is_upgrade(struct http_request *);
 static const u_int8_t *engine_body(struct http_request *, size_t *);
 static void	engine_cors(struct http_request *);
+static json_t	*engine_handshake(struct http_request *);
+static json_t	*engine_handshake_query(const char *);
+static char	*engine_unescape(const char *, size_t);
 
 static struct eio_preq	*preq_new(struct http_request *, int, int,
 			    const char *, u_int16_t);
@@ -203,6 +210,8 @@ engine_http_handshake(struct http_request *req, int ep, int websocket)
 
 	if (websocket) {
 		s = engine_session_new(ep, T_WEBSOCKET);
+		if (sio_conf.keep_handshake)
+			s->handshake = engine_handshake(req);
 		p = preq_new(req, ep, PREQ_WS, s->sid, worker->id);
 		p->s = s;
 		p->status = 101;
@@ -210,6 +219,8 @@ engine_http_handshake(struct http_request *req, int ep, int websocket)
 	}
 
 	s = engine_session_new(ep, T_POLLING);
+	if (sio_conf.keep_handshake)
+		s->handshake = engine_handshake(req);
 	p = preq_new(req, ep, PREQ_GET, s->sid, worker->id);
 	p->s = s;
 	peer = (struct eio_peer){ .worker = worker->id, .preq = p };
@@ -315,6 +326,140 @@ engine_cors(struct http_request *req)
 	    sio_conf.cors_origin);
 	if (strcmp(sio_conf.cors_origin, "*"))
 		http_response_header(req, "vary", "Origin");
+}
+
+/*
+ * The handshake request as socket.io keeps it (socket.handshake):
+ * headers (names in lowercase, repeated ones joined by ", "), the time
+ * ("Date.toString()", in UTC) and "issued" (ms since the epoch), the
+ * peer's address, "xdomain" (an Origin header came), "secure" (false:
+ * Kore serves plain HTTP here), the URL and its decoded query.
+ */
+static json_t *
+engine_handshake(struct http_request *req)
+{
+	struct http_header	*hdr;
+	struct timespec		ts;
+	struct tm		tm;
+	json_t			*h, *headers, *old;
+	char			name[128], when[96];
+	char			addr[INET6_ADDRSTRLEN];
+	const char		*path, *qs;
+	size_t			i;
+
+	headers = json_object();
+	TAILQ_FOREACH(hdr, &req->req_headers, list) {
+		for (i = 0; i < sizeof(name) - 1 && hdr->header[i] != '\0'; i++)
+			name[i] = tolower((unsigned char)hdr->header[i]);
+		name[i] = '\0';
+		if ((old = json_object_get(headers, name)) != NULL) {
+			(void)json_object_set_new(headers, name,
+			    json_sprintf("%s, %s", json_string_value(old),
+			    hdr->value));
+		} else {
+			(void)json_object_set_new(headers, name,
+			    json_string(hdr->value));
+		}
+	}
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	(void)strftime(when, sizeof(when),
+	    "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
+
+	addr[0] = '\0';
+	if (req->owner->family == AF_INET6) {
+		(void)inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr,
+		    addr, sizeof(addr));
+	} else if (req->owner->family == AF_INET) {
+		(void)inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr,
+		    addr, sizeof(addr));
+	}
+
+	path = req->path;
+	qs = req->query_string;
+	h = json_object();
+	(void)json_object_set_new(h, "headers", headers);
+	(void)json_object_set_new(h, "time", json_string(when));
+	(void)json_object_set_new(h, "address", json_string(addr));
+	(void)json_object_set_new(h, "xdomain",
+	    json_boolean(json_object_get(headers, "origin") != NULL));
+	(void)json_object_set_new(h, "secure", json_false());
+	(void)json_object_set_new(h, "issued", json_integer(
+	    (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+	(void)json_object_set_new(h, "url", qs != NULL ?
+	    json_sprintf("%s?%s", path, qs) : json_string(path));
+	(void)json_object_set_new(h, "query", engine_handshake_query(qs));
+
+	return (h);
+}
+
+/* key=value&... decoded as Node's querystring does (%XX, + for space). */
+static json_t *
+engine_handshake_query(const char *qs)
+{
+	json_t		*q;
+	const char	*end, *eq;
+	char		*k, *v;
+
+	q = json_object();
+	while (qs != NULL && *qs != '\0') {
+		if ((end = strchr(qs, '&')) == NULL)
+			end = qs + strlen(qs);
+		if ((eq = memchr(qs, '=', end - qs)) == NULL)
+			eq = end;
+		if (eq > qs) {
+			k = engine_unescape(qs, eq - qs);
+			v = engine_unescape(eq < end ? eq + 1 : end,
+			    eq < end ? (size_t)(end - eq - 1) : 0);
+			if (json_object_get(q, k) == NULL)
+				(void)json_object_set_new(q, k, json_string(v));
+			free(k);
+			free(v);
+		}
+		qs = *end == '&' ? end + 1 : end;
+	}
+
+	return (q);
+}
+
+/* len bytes of s with %XX and + decoded; invalid UTF-8 becomes '?'. */
+static char *
+engine_unescape(const char *s, size_t len)
+{
+	json_t		*check;
+	char		*out, hex[3];
+	size_t		i, n;
+
+	out = sbuf_xmalloc(len + 1);
+	for (i = n = 0; i < len; i++) {
+		if (s[i] == '+') {
+			out[n++] = ' ';
+		} else if (s[i] == '%' && i + 2 < len &&
+		    isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			hex[0] = s[i + 1];
+			hex[1] = s[i + 2];
+			hex[2] = '\0';
+			out[n++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			out[n++] = s[i];
+		}
+	}
+	out[n] = '\0';
+
+	/* jansson takes UTF-8 only. */
+	if ((check = json_string(out)) != NULL) {
+		json_decref(check);
+	} else {
+		for (i = 0; i < n; i++) {
+			if ((unsigned char)out[i] >= 0x80)
+				out[i] = '?';
+		}
+	}
+
+	return (out);
 }
 
 /* Find key=value in the query string; values here never need decoding. */

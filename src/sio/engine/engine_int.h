@@ -114,6 +114,7 @@ struct eio_session {
 	u_int64_t		up_deadline;
 	u_int64_t		get_hold;
 	void			*udata;
+	json_t			*handshake;	/* sio_conf.keep_handshake */
 	TAILQ_ENTRY(eio_session) hbl;
 	TAILQ_ENTRY(eio_session) grave;
 	TAILQ_ENTRY(eio_session) upl;
@@ -151,6 +152,8 @@ struct eio_preq {
 /* engine.c */
 extern struct eio_endpoint	engine_endpoints[SIO_ENDPOINT_MAX];
 extern struct sio_frame		*engine_frame_noop;
+extern struct eio_stats		engine_stats;
+extern size_t			engine_npolling;
 
 int		 engine_endpoint_find(const char *);
 int		 engine_sid_owner(const char *);

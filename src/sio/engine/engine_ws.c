@@ -248,6 +248,7 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 	s->transport = T_WEBSOCKET;
 	engine_stats_transport(T_POLLING, -1);
 	engine_stats_transport(T_WEBSOCKET, 1);
+	engine_npolling--;
 	s->ws = s->up;
 	s->has_ws = 1;
 	engine_ws_up_done(s, 0);
@@ -261,6 +262,9 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 		frame_unref(s->q[i]);
 	s->qlen = 0;
 	s->qbytes = 0;
+
+	if (s->state == SESS_OPEN && engine_endpoints[s->ep].h.upgrade != NULL)
+		engine_endpoints[s->ep].h.upgrade(s);
 }
 
 /*

@@ -28,7 +28,8 @@
  * server_socket.c: sockets, from the CONNECT of a namespace to their end,
  * and their rooms. server_emit.c: everything sent, to one socket or
  * broadcast. server_order.c: one order of broadcasts on every worker.
- * server.h holds what they share.
+ * server_monitor.c: what an observer (an admin module) sees, and the
+ * accessors it needs. server.h holds what they share.
  */
 
 #include <sys/types.h>
@@ -63,7 +64,8 @@ static void	server_ack(struct sio_socket *, struct sio_packet *);
 const struct eio_handlers server_handlers = {
 	.open = server_open,
 	.message = server_message,
-	.close = server_close
+	.close = server_close,
+	.upgrade = server_upgrade
 };
 
 /* From sio_init(), after the engine. */
@@ -179,6 +181,9 @@ server_open(struct eio_session *s)
 	c->in_ctq = 1;
 	TAILQ_INSERT_TAIL(&connect_queue, c, ctl);
 	eio_session_set_udata(s, c);
+
+	if (server_monitor != NULL && server_monitor->session_opened != NULL)
+		server_monitor->session_opened(s);
 }
 
 static void
@@ -220,6 +225,9 @@ server_close(struct eio_session *s, const char *reason)
 	if ((c = eio_session_udata(s)) == NULL)
 		return;
 	eio_session_set_udata(s, NULL);
+
+	if (server_monitor != NULL && server_monitor->session_closed != NULL)
+		server_monitor->session_closed(s, reason);
 
 	while ((so = TAILQ_FIRST(&c->sockets)) != NULL)
 		server_socket_close(so, reason);
@@ -350,6 +358,8 @@ server_event(struct sio_socket *so, struct sio_packet *pkt)
 
 	h = hmap_get(&so->nsp->handlers, ev.name, len);
 	sio_socket_ref(so);
+	if (server_monitor != NULL && server_monitor->event_in != NULL)
+		server_monitor->event_in(so, &ev);
 	if (h != NULL)
 		h->fn(so, &ev);
 	else if (so->nsp->on_unknown != NULL)

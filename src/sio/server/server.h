@@ -1,7 +1,8 @@
 /*
  * server/server.h: what the Socket.IO layer's files share (server.c,
- * server_socket.c, server_emit.c, server_order.c): namespaces, clients,
- * sockets, pending acks, and the functions one file calls in another.
+ * server_socket.c, server_emit.c, server_order.c, server_filter.c,
+ * server_monitor.c): namespaces, clients, sockets, pending acks, and the
+ * functions one file calls in another.
  * Outside server/ only sio.c includes it, for server_init(),
  * server_handlers and server_order_parent_init().
  */
@@ -25,7 +26,7 @@
 #define SOCK_CONNECTED		2
 #define SOCK_CLOSED		3
 
-#define NSP_MAX			16
+#define NSP_MAX			SIO_NSP_MAX
 
 struct sio_nsp {
 	char			*name;
@@ -110,6 +111,12 @@ struct sio_socket **server_members(struct sio_nsp *, const char *const *,
 		    size_t, size_t *);
 size_t		 server_encode_event(struct sio_frame **, struct sio_nsp *,
 		    json_t *);
+
+/* server_monitor.c */
+extern const struct sio_monitor	*server_monitor;
+
+void		 server_upgrade(struct eio_session *);
+void		 server_monitor_left(const char *, void *);
 
 /* server_filter.c */
 void		 server_filter_init(void);

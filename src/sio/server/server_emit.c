@@ -51,8 +51,14 @@ int
 sio_emit_bin(struct sio_socket *so, const char *event, json_t *args,
     const struct sio_attachment *att, size_t natt)
 {
-	return (server_emit_packet(so, SIO_PACKET_EVENT, -1,
-	    event_array(event, args), att, natt));
+	json_t		*data;
+
+	data = event_array(event, args);
+	if (server_monitor != NULL && server_monitor->event_out != NULL &&
+	    so->state == SOCK_CONNECTED)
+		server_monitor->event_out(so, data);
+
+	return (server_emit_packet(so, SIO_PACKET_EVENT, -1, data, att, natt));
 }
 
 int
@@ -60,6 +66,7 @@ sio_emit_ack(struct sio_socket *so, const char *event, json_t *args,
     sio_ack_fn fn, void *arg)
 {
 	struct sio_pending_ack	*pa;
+	json_t			*data;
 	int64_t			id;
 
 	if (so->state != SOCK_CONNECTED) {
@@ -68,8 +75,10 @@ sio_emit_ack(struct sio_socket *so, const char *event, json_t *args,
 	}
 
 	id = so->next_ack++;
-	if (!server_emit_packet(so, SIO_PACKET_EVENT, id,
-	    event_array(event, args), NULL, 0))
+	data = event_array(event, args);
+	if (server_monitor != NULL && server_monitor->event_out != NULL)
+		server_monitor->event_out(so, data);
+	if (!server_emit_packet(so, SIO_PACKET_EVENT, id, data, NULL, 0))
 		return (0);
 
 	pa = sbuf_xcalloc(1, sizeof(*pa));

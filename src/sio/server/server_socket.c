@@ -82,6 +82,9 @@ sio_accept(struct sio_socket *so)
 		    eio_session_id(so->client->s), so->id, n->name);
 	}
 
+	if (so->state == SOCK_CONNECTED && server_monitor != NULL &&
+	    server_monitor->connected != NULL)
+		server_monitor->connected(so);
 	if (so->state == SOCK_CONNECTED && n->on_connection != NULL)
 		n->on_connection(so);
 }
@@ -192,27 +195,29 @@ sio_socket_unref(struct sio_socket *so)
 int
 sio_join(struct sio_socket *so, const char *room)
 {
-	int	r;
-
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	if ((r = rooms_join(&so->nsp->rooms, &so->member, room)))
-		socket_stats_rooms();
-	return (r);
+	if (!rooms_join(&so->nsp->rooms, &so->member, room))
+		return (0);
+	socket_stats_rooms();
+	if (server_monitor != NULL && server_monitor->joined != NULL)
+		server_monitor->joined(so, room);
+	return (1);
 }
 
 int
 sio_leave(struct sio_socket *so, const char *room)
 {
-	int	r;
-
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	if ((r = rooms_leave(&so->nsp->rooms, &so->member, room)))
-		socket_stats_rooms();
-	return (r);
+	if (!rooms_leave(&so->nsp->rooms, &so->member, room))
+		return (0);
+	socket_stats_rooms();
+	if (server_monitor != NULL && server_monitor->left != NULL)
+		server_monitor->left(so, room);
+	return (1);
 }
 
 /* The rooms gauge (stats.c): rooms with members here, every namespace. */
@@ -253,6 +258,12 @@ server_socket_close(struct sio_socket *so, const char *reason)
 	if (was == SOCK_CONNECTED) {
 		TAILQ_REMOVE(&so->nsp->sockets, so, nlist);
 		so->nsp->count--;
+		if (server_monitor != NULL &&
+		    server_monitor->disconnected != NULL)
+			server_monitor->disconnected(so, reason);
+		if (server_monitor != NULL && server_monitor->left != NULL)
+			rooms_member_foreach_room(&so->member,
+			    server_monitor_left, so);
 		if (rooms_leave_all(&so->nsp->rooms, &so->member) > 0)
 			socket_stats_rooms();
 		if (sio_conf.debug && reason != NULL) {

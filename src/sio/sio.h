@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		12
+#define SIO_MSG_COUNT		13
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -47,6 +47,17 @@ struct sio_config {
 	size_t		max_attachment_bytes;
 	const char	*cors_origin;
 	int		debug;			/* log handshakes, closes */
+	/*
+	 * Connection-state recovery (server/server_recover.c): how long a
+	 * socket lost with its connection is kept (0: off, the default:
+	 * no "pid" in CONNECT replies, no offsets on broadcasts), and the
+	 * bounds, per worker, of the broadcasts kept for replay and of
+	 * the sockets kept.
+	 */
+	uint32_t	recovery_ms;
+	size_t		recovery_max_events;
+	size_t		recovery_max_bytes;
+	size_t		recovery_max_sessions;
 };
 
 /* Callbacks of a raw Engine.IO endpoint (no Socket.IO layer). */
@@ -85,6 +96,8 @@ typedef void	(*sio_socket_fn)(struct sio_socket *);
 typedef void	(*sio_event_fn)(struct sio_socket *, const struct sio_event *);
 typedef void	(*sio_disconnect_fn)(struct sio_socket *, const char *);
 typedef void	(*sio_ack_fn)(struct sio_socket *, json_t *, void *);
+/* What to keep of a socket lost with its connection (a new reference). */
+typedef json_t	*(*sio_save_fn)(struct sio_socket *);
 /* A bus message from worker src (sio_bus_register()). */
 typedef void	(*sio_bus_fn)(uint16_t, const uint8_t *, size_t);
 
@@ -158,5 +171,10 @@ void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
 /* server/server_order.c */
 void		 sio_defer_begin(void);
 void		 sio_defer_end(void);
+
+/* server/server_recover.c: connection-state recovery */
+void		 sio_nsp_on_save(struct sio_nsp *, sio_save_fn);
+json_t		*sio_socket_recovered(struct sio_socket *);
+void		 sio_socket_recover_cancel(struct sio_socket *);
 
 #endif

@@ -19,6 +19,13 @@
  * events a second, bursts of RATE_LIMIT_BURST); the excess is dropped with
  * an "error" event {"message":"Rate limit exceeded"} at most once a second,
  * and a socket that keeps going is disconnected.
+ *
+ * Connection-state recovery (RECOVERY_MAX_DISCONNECTION_MS): a socket lost
+ * with its connection is kept by the plugin with its rooms and its user
+ * (rt_save()). A client coming back with its pid is checked as any other
+ * (token, user in the store); if the token is another user's, it starts a
+ * new session instead; otherwise the plugin gives its rooms back and
+ * replays what it missed, and presence counts it again.
  */
 
 #include <sys/types.h>
@@ -62,6 +69,7 @@ static void	rt_connect(struct sio_socket *, json_t *);
 static void	rt_refuse(struct sio_socket *, const char *, const char *);
 static void	rt_disconnect(struct sio_socket *, const char *);
 static void	rt_accepted(struct sio_socket *, const char *, int64_t);
+static json_t	*rt_save(struct sio_socket *);
 static int	rt_allow(struct sio_socket *, const struct sio_event *);
 static int	rt_budget(struct sio_socket *);
 static void	rt_sweep(void *, u_int64_t);
@@ -107,11 +115,21 @@ realtime_init(void)
 	    1, 1000000);
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
+	cf.recovery_ms = (uint32_t)rt_env_num("RECOVERY_MAX_DISCONNECTION_MS",
+	    120000, 0, 86400000);
+	cf.recovery_max_events = (size_t)rt_env_num("RECOVERY_MAX_EVENTS",
+	    10000, 0, 10000000);
+	/* A replay is at most the log: it must fit what a client may owe. */
+	cf.recovery_max_bytes = (size_t)rt_env_num("RECOVERY_MAX_BYTES",
+	    MIN(2 * 1024 * 1024, cf.max_buffer), 0, (double)cf.max_buffer);
+	cf.recovery_max_sessions = (size_t)rt_env_num("RECOVERY_MAX_SESSIONS",
+	    10000, 0, 10000000);
 	sio_init(&cf);
 
 	rt_nsp = sio_nsp_create("/");
 	sio_nsp_on_connect(rt_nsp, rt_connect);
 	sio_nsp_on_disconnect(rt_nsp, rt_disconnect);
+	sio_nsp_on_save(rt_nsp, rt_save);
 	sio_nsp_on(rt_nsp, "subscribe:todos", rt_subscribe);
 	sio_nsp_on(rt_nsp, "unsubscribe:todos", rt_unsubscribe);
 	sio_nsp_on(rt_nsp, "join:project", rt_join);
@@ -172,11 +190,28 @@ rt_refuse(struct sio_socket *so, const char *message, const char *why)
 	sio_reject(so, message, NULL);
 }
 
+/*
+ * The token checked and the user found: accept. A socket taking over a
+ * kept one (recovery) of another user starts a new session instead.
+ */
 static void
 rt_accepted(struct sio_socket *so, const char *user, int64_t exp)
 {
 	struct rt_sock	*rs;
+	json_t		*saved;
+	const char	*was;
 	char		room[RT_ROOM_MAX];
+
+	if ((saved = sio_socket_recovered(so)) != NULL) {
+		was = json_string_value(json_object_get(saved, "user"));
+		if (was == NULL || strcmp(was, user) != 0) {
+			if (korio.ws_debug)
+				kore_log(LOG_INFO, "realtime: socket %s of "
+				    "another user, not recovered",
+				    sio_socket_id(so));
+			sio_socket_recover_cancel(so);
+		}
+	}
 
 	sio_accept(so);
 	if (!sio_socket_connected(so))
@@ -194,6 +229,18 @@ rt_accepted(struct sio_socket *so, const char *user, int64_t exp)
 		    sio_socket_id(so), user);
 
 	presence_socket_added(user, so);
+}
+
+/* What recovery keeps of a lost socket besides its rooms: its user. */
+static json_t *
+rt_save(struct sio_socket *so)
+{
+	struct rt_sock	*rs;
+
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return (NULL);
+
+	return (json_pack("{s:s}", "user", rs->user));
 }
 
 static void

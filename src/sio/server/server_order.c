@@ -16,6 +16,10 @@
  * that never comes (its worker died between taking it and sending) is
  * given up on after SIO_ORDER_GAP_MS, with a log line.
  *
+ * With connection-state recovery on, what is fanned out is logged too
+ * (server_recover_log()), and server_order_fanout() fans a logged message
+ * out once more, to one socket.
+ *
  * Between sio_defer_begin() and sio_defer_end() nothing is fanned out
  * here (the other workers still get the messages at once): a REST write
  * answers its client in between. Sends to one socket and room changes run
@@ -92,6 +96,13 @@ server_order_init(void)
 
 	order_next = order_shared != NULL ?
 	    __atomic_load_n(order_shared, __ATOMIC_SEQ_CST) : 0;
+}
+
+/* The number this worker fans out next (what came before is done). */
+u_int64_t
+server_order_next(void)
+{
+	return (order_next);
 }
 
 /* The number of a new broadcast. */
@@ -244,17 +255,31 @@ sio_defer_end(void)
 static void
 order_deliver(struct order_entry *e)
 {
-	switch (e->type) {
+	if (e->local != NULL) {
+		server_bcast_deliver(e->local);
+		return;
+	}
+
+	server_order_fanout(e->type, e->data, e->len, NULL);
+	server_recover_log(e->seq, e->type, e->data, e->len);
+}
+
+/*
+ * Fan out a numbered message (its bytes, as the bus carries them) to the
+ * sockets it is for here, or only to socket `only` (replaying it).
+ */
+void
+server_order_fanout(u_int8_t type, const u_int8_t *d, size_t len,
+    struct sio_socket *only)
+{
+	switch (type) {
 	case SIO_MSG_BROADCAST:
-		if (e->local != NULL)
-			server_bcast_deliver(e->local);
-		else
-			server_msg_broadcast(e->data, e->len);
+		server_msg_broadcast(d, len, only);
 		break;
 	case SIO_MSG_SOCKETS_LEAVE:
-		server_msg_sockets_leave(e->data, e->len);
+		server_msg_sockets_leave(d, len, only);
 		break;
 	default:
-		fatal("sio: numbered message of type %u", e->type);
+		fatal("sio: numbered message of type %u", type);
 	}
 }

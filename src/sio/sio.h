@@ -172,7 +172,17 @@ void		 sio_nsp_foreach(struct sio_nsp *, void (*)(struct sio_socket *,
 void		 sio_defer_begin(void);
 void		 sio_defer_end(void);
 
-/* server/server_recover.c: connection-state recovery */
+/*
+ * server/server_recover.c: connection-state recovery (recovery_ms > 0).
+ * The save callback runs as a socket lost with its connection ends,
+ * before the disconnect handler; what it returns is kept with the socket.
+ * A CONNECT that takes a kept socket over runs the connect handler as any
+ * other: sio_socket_recovered() is what was saved (json null without a
+ * save callback; NULL when nothing is taken over), until sio_accept()
+ * returns; sio_socket_recover_cancel() makes it a new session instead.
+ * sio_accept() gives the rooms back and replays what the socket missed
+ * right after the CONNECT reply, before the connection handler.
+ */
 void		 sio_nsp_on_save(struct sio_nsp *, sio_save_fn);
 json_t		*sio_socket_recovered(struct sio_socket *);
 void		 sio_socket_recover_cancel(struct sio_socket *);

@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test
 #   make asan       the same binaries built with ASan+UBSan under build/asan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make deb        the Debian package, build/deb/korio_<version>_<arch>.deb
 #
 # Kore itself is compiled from the sources Debian ships (KORE_SOURCE, never
 # modified) with the patches of patches/ applied to a copy of them
@@ -88,7 +89,7 @@ mime_conf	:= text/plain
 asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
 
 .PHONY: all run test asan fuzz fuzz-smoke unit unit-mongo integ deps npm-deps \
-	clean kodev-check check-layers kore-src
+	clean kodev-check check-layers kore-src deb
 
 all: $(KORIO) $(FIXTURE)
 
@@ -114,6 +115,36 @@ $(KOREOBJ)/ldflags: $(KORE_TREE)/.patched
 	@mkdir -p $(KOREOBJ)
 	$(MAKE) -s -C $(KORE_TREE) objects OBJDIR=$(KOREOBJ) \
 	    KORE_SINGLE_BINARY=1 $(KORE_FLAVOR) $(KORE_MAKE_SAN)
+
+# ---- version ---------------------------------------------------------------
+
+# What `korio --version` knows only at build time (src/app/version.c): the
+# commit, when this tree is a git checkout of its own ("unknown" in a plain
+# copy), the Debian version of the Kore sources (when they are Debian's)
+# with the number of patches on them, and libjwt's version (libjwt has no
+# version call). build/version-info holds them and changes only when one
+# of them does; version.o, which depends on it, is rebuilt then.
+KORIO_COMMIT	:= $(or $(shell [ "$$(git rev-parse --show-toplevel \
+		    2>/dev/null)" = "$(realpath $(CURDIR))" ] && \
+		    git rev-parse --short HEAD 2>/dev/null),unknown)
+KORE_PACKAGE	:= $(or $(if $(filter /usr/share/kore /usr/share/kore/,\
+		    $(KORE_SOURCE)),$(shell dpkg-query -W -f='$${Version}' \
+		    kore 2>/dev/null)),unknown)
+LIBJWT_VERSION	:= $(or $(shell pkg-config --modversion libjwt \
+		    2>/dev/null),unknown)
+VERSION_DEFS	:= -DKORIO_COMMIT='"$(KORIO_COMMIT)"' \
+		   -DKORIO_KORE_PACKAGE='"$(KORE_PACKAGE)"' \
+		   -DKORIO_KORE_PATCHES=$(words $(KORE_PATCHES)) \
+		   -DKORIO_LIBJWT_VERSION='"$(LIBJWT_VERSION)"'
+VERSION_INFO	:= build/version-info
+VERSION_FACTS	:= $(KORIO_COMMIT) $(KORE_PACKAGE) $(words $(KORE_PATCHES)) \
+		   $(LIBJWT_VERSION)
+$(shell mkdir -p build && { echo "$(VERSION_FACTS)" | \
+    cmp -s - $(VERSION_INFO) 2>/dev/null || \
+    echo "$(VERSION_FACTS)" > $(VERSION_INFO); })
+
+$(B)/obj/src/app/version.o: $(VERSION_INFO)
+$(B)/obj/src/app/version.o: SB_CFLAGS += $(VERSION_DEFS)
 
 # ---- objects ---------------------------------------------------------------
 
@@ -176,13 +207,35 @@ deps:
 tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 
-npm-deps: tests/node_modules/.package-lock.json
+# The realtime module of the real @terreno/rtk 57.4.0, bundled for Node
+# (tests/rtk/build.mjs: its tarball alone, integrity-pinned, and esbuild;
+# none of its react-native/expo dependencies). Used by the integration
+# test 35-terreno-rtk.
+RTK_BUNDLE	:= build/rtk/terreno-rtk-realtime.mjs
+
+$(RTK_BUNDLE): tests/rtk/build.mjs tests/rtk/stubs/expo-constants.mjs \
+    tests/node_modules/.package-lock.json
+	$(NODE) tests/rtk/build.mjs
+	@touch $@
+
+npm-deps: tests/node_modules/.package-lock.json $(RTK_BUNDLE)
 
 # ---- run -------------------------------------------------------------------
 
 run: deps
 	@$(MAKE) --no-print-directory $(KORIO)
 	./$(KORIO) -fnr
+
+# ---- Debian package --------------------------------------------------------
+
+# build/deb/korio_<version>_<arch>.deb, always of the plain build
+# (conf/mkdeb.sh says what it holds; pkg/ has the unit, the environment
+# file and the maintainer scripts).
+DEB_DIR		:= build/deb
+
+deb:
+	@$(MAKE) --no-print-directory VARIANT=plain korio
+	@conf/mkdeb.sh korio $(DEB_DIR)
 
 # ---- tests -----------------------------------------------------------------
 

@@ -14,10 +14,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
 #include "netaddr.h"
+
+/* korio's version: `korio --version`, the Debian package (make deb). */
+#define KORIO_VERSION "0.2.0"
 
 
 /* Runtime settings, read from the environment by the parent process. */
@@ -56,6 +60,10 @@ extern struct korio_config	korio;
 /* config.c */
 void	config_load(void);
 void	config_secrets(void);
+
+/* version.c */
+void	version_print(void);
+void	version_usage(FILE *);
 
 /* mem.c */
 void	*mem_malloc(size_t);

@@ -73,12 +73,6 @@ config_load(void)
 	    10, 1, 3600);
 	config_proxies();
 	config_logins();
-
-	if (korio.mongodb_uri != NULL && korio.mongodb_uri[0] == '\0') {
-		free(korio.mongodb_uri);
-		korio.mongodb_uri = NULL;
-	}
-
 	config_data_dir();
 }
 
@@ -98,7 +92,8 @@ config_str(const char *name, const char *def)
 {
 	const char	*v;
 
-	if ((v = getenv(name)) == NULL)
+	/* Empty is unset, as for every setting ("NAME=" in an env file). */
+	if ((v = getenv(name)) == NULL || *v == '\0')
 		v = def;
 	if (v == NULL)
 		return (NULL);

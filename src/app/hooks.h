@@ -6,10 +6,14 @@
  *
  * What exists. One event per write that others may see:
  *   HOOK_TODO_CREATED	doc: the todo, aux: its project (NULL if none)
- *   HOOK_TODO_UPDATED	doc: the todo after, aux: its project
+ *   HOOK_TODO_UPDATED	doc: the todo after, aux: its project;
+ *			before: the todo before, before_aux: its project
+ *			then (NULL if none)
  *   HOOK_TODO_DELETED	doc: the todo as it was, aux: its project
+ *   HOOK_PROJECT_CREATED	doc: the project, aux: NULL
  *   HOOK_PROJECT_UPDATED	doc: the project after, aux: before
- *   HOOK_PROJECT_DELETED	doc: the project as it was, aux: NULL
+ *   HOOK_PROJECT_DELETED	doc: the project as it was, aux: NULL;
+ *			todos: an array of its todos as they were
  * Documents are in the REST shape (with "id", as the REST answer has
  * them); hooks_run() borrows them: a hook that keeps one takes its own
  * reference.
@@ -34,6 +38,7 @@ enum hook_kind {
 	HOOK_TODO_CREATED,
 	HOOK_TODO_UPDATED,
 	HOOK_TODO_DELETED,
+	HOOK_PROJECT_CREATED,
 	HOOK_PROJECT_UPDATED,
 	HOOK_PROJECT_DELETED
 };
@@ -43,6 +48,9 @@ struct hook_event {
 	enum hook_kind	 kind;
 	json_t		*doc;
 	json_t		*aux;
+	json_t		*before;
+	json_t		*before_aux;
+	json_t		*todos;
 };
 
 /* realtime/hooks.c */

@@ -3,7 +3,8 @@
  *
  * kore_parent_configure() runs in the parent before the baked-in kore.conf
  * is parsed: it makes stdout line-buffered (so forked workers never repeat
- * buffered log lines), takes Kore's command line flags, reads the
+ * buffered log lines), answers --version and --help (init_args()), takes
+ * Kore's command line flags, reads the
  * environment, creates the listening server "plain" that kore.conf
  * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
  * what the workers share (the broadcast counter, the login counters).
@@ -28,6 +29,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -44,6 +46,7 @@ void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 void	kore_seccomp_hook(void);
 
+static void	init_args(int, char **);
 static void	init_listen(void);
 
 KORE_SECCOMP_FILTER("korio",
@@ -92,7 +95,7 @@ kore_parent_configure(int argc, char **argv)
 	/* Workers are forked: a block-buffered stdout repeats lines. */
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 
-	kore_default_getopt(argc, argv);
+	init_args(argc, argv);
 
 	config_load();
 	config_secrets();
@@ -138,6 +141,51 @@ kore_worker_teardown(void)
 	    "exiting without cleanup");
 	kore_msg_send(KORE_MSG_PARENT, KORE_MSG_SHUTDOWN, NULL, 0);
 	_exit(0);
+}
+
+/*
+ * The command line. Kore's getopt knows no long options and its -v names
+ * Kore alone, so korio looks first: -v or --version prints korio's
+ * version (version.c), -h or --help its usage, both on stdout with exit
+ * status 0, before any setting is read, so they work anywhere and as any
+ * user; an option Kore does not take is an error (usage on stderr, exit
+ * status 1). Kore's getopt then takes -f, -n, -q and -r. As with Kore,
+ * arguments that are not options are ignored, and "--" ends the options.
+ */
+static void
+init_args(int argc, char **argv)
+{
+	int		i;
+	const char	*a, *f;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		a = argv[i];
+		if (!strcmp(a, "--version"))
+			a = "-v";
+		else if (!strcmp(a, "--help"))
+			a = "-h";
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+
+		for (f = a + 1; *f != '\0'; f++) {
+			if (*f == 'v') {
+				version_print();
+				exit(0);
+			}
+			if (*f == 'h') {
+				version_usage(stdout);
+				exit(0);
+			}
+			if (strchr("fnqr", *f) == NULL) {
+				fprintf(stderr, "korio: unknown option %s\n\n",
+				    argv[i]);
+				version_usage(stderr);
+				exit(1);
+			}
+		}
+	}
+
+	kore_default_getopt(argc, argv);
 }
 
 static void

@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		13
+#define SIO_MSG_COUNT		14
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -96,6 +96,15 @@ typedef void	(*sio_socket_fn)(struct sio_socket *);
 typedef void	(*sio_event_fn)(struct sio_socket *, const struct sio_event *);
 typedef void	(*sio_disconnect_fn)(struct sio_socket *, const char *);
 typedef void	(*sio_ack_fn)(struct sio_socket *, json_t *, void *);
+/*
+ * A filter of sio_broadcast_filter(), run for each socket of its rooms
+ * on the worker that owns the socket: the arguments to send it (a new
+ * reference to an array), or NULL to send it nothing. change is the
+ * broadcast's JSON, decoded once per worker; the filter may keep what it
+ * builds in it, and returning the same array for several sockets encodes
+ * the packet once for all of them.
+ */
+typedef json_t	*(*sio_filter_fn)(struct sio_socket *, json_t *);
 /* What to keep of a socket lost with its connection (a new reference). */
 typedef json_t	*(*sio_save_fn)(struct sio_socket *);
 /* A bus message from worker src (sio_bus_register()). */
@@ -162,6 +171,12 @@ void		 sio_broadcast(struct sio_nsp *, const char *const *, size_t,
 void		 sio_broadcast_local(struct sio_nsp *, const char *const *,
 		    size_t, const char *, json_t *);
 void		 sio_sockets_leave(struct sio_nsp *, const char *, const char *);
+
+/* server/server_filter.c: broadcasts whose recipients a filter picks */
+#define SIO_FILTER_MAX		8
+void		 sio_filter_register(uint8_t, sio_filter_fn);
+void		 sio_broadcast_filter(struct sio_nsp *, const char *const *,
+		    size_t, const char *, uint8_t, json_t *);
 
 /* server/server.c */
 size_t		 sio_nsp_local_count(struct sio_nsp *);

@@ -1,12 +1,16 @@
 // Foundation: the binary starts from the environment, keeps dev secrets,
 // refuses to start in production without them, answers /healthz, logs each
-// line once, and keeps Kore's sandbox on.
+// line once, and keeps Kore's sandbox on; --version and --help answer
+// without starting anything.
 
 import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startKorio, tempDir, freePort, SLOW } from "./harness.mjs";
+import { startKorio, tempDir, freePort, SLOW, KORIO_BIN } from "./harness.mjs";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 describe("foundation", () => {
   let srv;
@@ -170,5 +174,61 @@ describe("start-up settings", () => {
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), { status: "unavailable" });
     assert.equal(live.status, 200);
+  });
+});
+
+describe("command line", () => {
+  // The binary alone: no setting, a scratch working directory that must
+  // stay empty (no data directory, no kore.pid).
+  function korio(...args) {
+    const cwd = tempDir();
+    const r = spawnSync(KORIO_BIN, args, { cwd, env: { PATH: process.env.PATH }, encoding: "utf8", timeout: 10000 * SLOW });
+    const left = fs.readdirSync(cwd);
+    fs.rmSync(cwd, { recursive: true });
+    assert.deepEqual(left, [], `korio ${args.join(" ")} left files behind`);
+    return r;
+  }
+
+  test("--version names korio's version and commit, Kore and each library with its version", () => {
+    const version = /^#define KORIO_VERSION "(.*)"$/m.exec(fs.readFileSync(path.join(root, "src/app/app.h"), "utf8"))[1];
+    const r = korio("--version");
+    assert.equal(r.status, 0, r.stderr);
+    const m = /^korio (\S+) \(commit (\S+)\)$/m.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.equal(m[1], version);
+    // In a git checkout, one of its commits (the binary may predate
+    // HEAD); in a plain copy of the tree, "unknown".
+    let git = true;
+    try {
+      execFileSync("git", ["-C", root, "rev-parse", "--git-dir"], { stdio: "ignore" });
+    } catch {
+      git = false;
+    }
+    if (git) {
+      assert.match(m[2], /^[0-9a-f]{7,40}$/);
+      execFileSync("git", ["-C", root, "cat-file", "-e", `${m[2]}^{commit}`]);
+    } else {
+      assert.match(m[2], /^([0-9a-f]{7,40}|unknown)$/);
+    }
+    for (const lib of ["kore", "jansson", "libjwt", "libmongoc", "sqlite", "openssl", "libunistring"]) {
+      assert.match(r.stdout, new RegExp(`^${lib} \\d+\\.\\d+(\\.\\d+)?\\b`, "m"), `${lib} in:\n${r.stdout}`);
+    }
+    assert.equal(korio("-v").stdout, r.stdout);
+  });
+
+  test("--help prints the usage and exits 0; an unknown option is an error", () => {
+    for (const flag of ["--help", "-h"]) {
+      const r = korio(flag);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: korio /);
+      assert.match(r.stdout, /--version/);
+    }
+    for (const flag of ["--verbose", "-x", "-fz"]) {
+      const r = korio(flag);
+      assert.equal(r.status, 1, flag);
+      assert.match(r.stderr, new RegExp(`unknown option ${flag}`));
+      assert.match(r.stderr, /Usage: korio /);
+      assert.equal(r.stdout, "");
+    }
   });
 });

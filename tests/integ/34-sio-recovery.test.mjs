@@ -261,6 +261,46 @@ describe("connection-state recovery, two workers", { timeout: 600000 * SLOW }, (
     ref.close();
   });
 
+  // Terreno's sync events are filtered broadcasts: replayed through korio's
+  // filter, which must see the socket's query subscription as it was.
+  test("sync subscriptions come back: missed sync events once, in order, as a socket that lost nothing got them", async () => {
+    const user = await signup(srv, "rec-sync");
+    const ref = await reference(user.token);
+    const s = await lossy(user.token, "polling", 2);
+    const query = { collection: "todos", query: { completed: false } };
+    for (const x of [ref, s]) {
+      const n = x.log.filter((e) => e.name === "query:subscribed").length;
+      assert.deepEqual(await x.timeout(T).emitWithAck("subscribe:query", query), { ok: true });
+      await until(() => x.log.filter((e) => e.name === "query:subscribed").length > n, T, "query:subscribed");
+    }
+    const syncs = (x) => x.log.filter((e) => e.name === "sync");
+
+    await write(user.token, "seen");
+    await until(() => syncs(s).length === 1, T, "a sync event, so that there is an offset");
+    await sleep(50);
+    await cut(s);
+    const a = await write(user.token, "open a");
+    await write(user.token, "open b");
+    await write(user.token, "done already", { completed: true });
+    const done = await api(srv, "PATCH", `/todos/${a.id}`, { token: user.token, body: { completed: true } });
+    assert.equal(done.status, 200);
+    await until(() => syncs(ref).length === 4, T, "the reference's sync events");
+    assert.equal(syncs(s).length, 1);
+
+    await back(s, 1);
+    assert.equal(s.recovered, true);
+    await write(user.token, "open c");
+    await until(() => syncs(ref).length === 5 && syncs(s).length >= 5, T, "every sync event");
+    await sleep(300);
+
+    const methods = syncs(s).map((e) => `${e.args[0].method} ${e.args[0].data?.title ?? e.args[0].id}`);
+    assert.deepEqual(methods, ["create seen", "create open a", "create open b", `delete ${a.id}`, "create open c"]);
+    assert.deepEqual(syncs(s).map(key), syncs(ref).map(key));
+    for (const e of syncs(s)) assert.match(e.args.at(-1), /^\d+$/, "a sync event carries its offset");
+    s.close();
+    ref.close();
+  });
+
   test("the token is checked again: a user deleted while away is refused, nothing replayed", async () => {
     const user = await signup(srv, "rec-gone");
     const s = await lossy(user.token, "websocket", 1);

@@ -19,6 +19,16 @@ export const VARIANT = process.env.KORIO_VARIANT ?? "plain";
 // Sanitizer builds start and run slower.
 export const SLOW = VARIANT === "asan" ? 4 : 1;
 
+// KORIO_LAUNCH (JSON) starts KORIO_BIN as something else would, e.g. as
+// its systemd unit does (tests/integ/43-package.test.mjs):
+//   { "prefix": ["setpriv", "--no-new-privs", "--"], "args": ["-fnr"],
+//     "env": { "NAME": "value" }, "uid": 65534, "gid": 65534 }
+// prefix is the command line before the binary; args replace -fnr unless a
+// test gives its own; env lies under the settings below (PORT, DATA_DIR,
+// ... and a test's own env win); uid and gid are the user korio runs as,
+// who is given each data directory. The fixture is started as usual.
+const LAUNCH = process.env.KORIO_LAUNCH ? JSON.parse(process.env.KORIO_LAUNCH) : null;
+
 const BAD_LOG = [
   /AddressSanitizer/,
   /LeakSanitizer/,
@@ -49,16 +59,19 @@ export function tempDir(prefix = "korio-test-") {
 //   { url, port, dataDir, child, logs(), waitForLog(re), stop(), kill9(),
 //     kill9Group() }
 // Options: env (merged over a minimal environment), workers, dataDir, bin,
-// port, wait (false: don't wait for /healthz), expectExit, mongo (false:
+// launch (as KORIO_LAUNCH, for this server), port, wait (false: don't
+// wait for /healthz), expectExit, mongo (false:
 // never MongoDB), dbName (the MongoDB database when
 // KORIO_TEST_MONGODB_URI is set; default korio_<port>), group (true: the
 // server leads its own process group, so kill9Group() can SIGKILL the
 // parent and every worker at once).
 export async function startServer(opts = {}) {
   const bin = opts.bin ?? KORIO_BIN;
+  const launch = opts.launch ?? (bin === KORIO_BIN ? LAUNCH : null);
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? tempDir();
   const env = {
+    ...launch?.env,
     PATH: process.env.PATH,
     PORT: String(port),
     BIND: "127.0.0.1",
@@ -78,11 +91,15 @@ export async function startServer(opts = {}) {
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
 
-  const child = spawn(bin, opts.args ?? ["-fnr"], {
+  const argv = [...(launch?.prefix ?? []), bin, ...(opts.args ?? launch?.args ?? ["-fnr"])];
+  if (launch?.uid !== undefined) fs.chownSync(dataDir, launch.uid, launch.gid);
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: opts.cwd ?? dataDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: opts.group === true,
+    uid: launch?.uid,
+    gid: launch?.gid,
   });
   let out = "";
   const waiters = new Set();

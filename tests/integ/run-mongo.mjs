@@ -4,8 +4,9 @@
 //
 //   node tests/integ/run-mongo.mjs [test files...]
 //       node --test on the files (default: the foundation and REST suites,
-//       00-* and 1[0-9]-*), with KORIO_TEST_MONGODB_URI set so the harness
-//       starts every korio on its own database.
+//       00-* and 1[0-9]-*, and the sync-event suites 35-* and 36-*),
+//       with KORIO_TEST_MONGODB_URI set so the harness starts every korio
+//       on its own database.
 //   node tests/integ/run-mongo.mjs --exec program [args...]
 //       program with MONGODB_URI set (the C store unit test).
 
@@ -41,7 +42,7 @@ function startCongo() {
 function defaultFiles() {
   const dir = path.join(root, "tests/integ");
   return fs.readdirSync(dir)
-    .filter((f) => /^(00|1\d)-.*\.test\.mjs$/.test(f))
+    .filter((f) => /^(00|1\d|3[56])-.*\.test\.mjs$/.test(f))
     .sort()
     .map((f) => path.join(dir, f));
 }

@@ -91,6 +91,15 @@ server_msg_sockets_leave(const u_int8_t *d, size_t len,
 	stub_record(SIO_MSG_SOCKETS_LEAVE, 0, d, len);
 }
 
+void
+server_msg_filtered(const u_int8_t *d, size_t len, u_int64_t seq,
+    struct sio_socket *only)
+{
+	(void)seq;
+	(void)only;
+	stub_record(SIO_MSG_FILTERED, 0, d, len);
+}
+
 /* What is fanned out from the bus is logged for recovery: counted. */
 void
 server_recover_log(u_int64_t seq, u_int8_t type, const u_int8_t *d,

@@ -213,6 +213,8 @@ int		 rest_doc_result(struct rest_call *, enum store_result,
 		    const struct rest_model *, const char *);
 void		 rest_doc_hook(struct rest_call *, enum hook_kind, json_t *,
 		    json_t *);
+void		 rest_doc_hook_before(struct rest_call *, json_t *, json_t *);
+void		 rest_doc_hook_todos(struct rest_call *, json_t *);
 
 /* routes_auth.c */
 #define ROUTES_AUTH_DUPLICATE	\

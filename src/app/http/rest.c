@@ -383,6 +383,9 @@ rest_cleanup(struct job *j)
 	json_decref(call->out);
 	json_decref(call->hook.doc);
 	json_decref(call->hook.aux);
+	json_decref(call->hook.before);
+	json_decref(call->hook.before_aux);
+	json_decref(call->hook.todos);
 }
 
 /* Worker: the post-write hook, at most once. */

@@ -108,3 +108,25 @@ rest_doc_hook(struct rest_call *call, enum hook_kind kind, json_t *doc,
 	call->hook.doc = rest_doc(json_incref(doc));
 	call->hook.aux = rest_doc(json_incref(aux));
 }
+
+/* The states before a todo update, for the hook (hooks.h). */
+void
+rest_doc_hook_before(struct rest_call *call, json_t *doc, json_t *aux)
+{
+	call->hook.before = rest_doc(json_incref(doc));
+	call->hook.before_aux = rest_doc(json_incref(aux));
+}
+
+/* A deleted project's todos (an array of stored documents), for the hook. */
+void
+rest_doc_hook_todos(struct rest_call *call, json_t *todos)
+{
+	json_t		*list, *t;
+	size_t		 i;
+
+	if ((list = json_array()) == NULL)
+		return;
+	json_array_foreach(todos, i, t)
+		(void)json_array_append_new(list, rest_doc(json_incref(t)));
+	call->hook.todos = list;
+}

@@ -33,6 +33,7 @@ static void	projects_delete(struct rest_call *);
 static int	projects_load(struct rest_call *, json_t **);
 static int	projects_may_write(struct rest_call *, json_t *);
 static void	projects_members(json_t *, const char *);
+static json_t	*projects_todos(struct rest_call *);
 
 static const struct rest_field	projects_fields[] = {
 	{ "name",	REST_T_STRING,	REST_F_REQUIRED | REST_F_SORT, 1, 200 },
@@ -132,7 +133,8 @@ projects_create(struct rest_call *call)
 		json_object_set_new(doc, "members", json_array());
 	projects_members(doc, call->uid);
 
-	(void)rest_doc_insert(call, STORE_PROJECTS, doc, "insert project");
+	if (rest_doc_insert(call, STORE_PROJECTS, doc, "insert project"))
+		rest_doc_hook(call, HOOK_PROJECT_CREATED, doc, NULL);
 
 cleanup:
 	json_decref(set);
@@ -190,15 +192,19 @@ cleanup:
 static void
 projects_delete(struct rest_call *call)
 {
-	json_t			*project;
+	json_t			*project, *todos;
 	size_t			 ntodos;
 	enum store_result	 r;
 
+	todos = NULL;
 	if (!projects_load(call, &project))
 		return;
 
 	if (!projects_may_write(call, project))
 		goto cleanup;
+
+	/* Its todos as they were, for the sync deletes (hooks.h). */
+	todos = projects_todos(call);
 
 	r = store_delete_project(call->sc, call->id, &ntodos);
 	if (!rest_doc_result(call, r, &projects_model, "delete project"))
@@ -206,9 +212,35 @@ projects_delete(struct rest_call *call)
 
 	call->status = 204;
 	rest_doc_hook(call, HOOK_PROJECT_DELETED, project, NULL);
+	rest_doc_hook_todos(call, todos);
 
 cleanup:
 	json_decref(project);
+	json_decref(todos);
+}
+
+/* The todos of the project being deleted; NULL when they can't be read. */
+static json_t *
+projects_todos(struct rest_call *call)
+{
+	struct store_filter	f;
+	struct store_query	q;
+	json_t			*docs, *pid;
+	size_t			n;
+
+	if ((pid = json_string(call->id)) == NULL)
+		return (NULL);
+	f.field = "projectId";
+	f.op = STORE_EQ;
+	f.value = pid;
+	memset(&q, 0, sizeof(q));
+	q.filters = &f;
+	q.nfilters = 1;
+	if (store_list(call->sc, STORE_TODOS, &q, &docs, &n) != STORE_OK)
+		docs = NULL;
+	json_decref(pid);
+
+	return (docs);
 }
 
 static int

@@ -186,12 +186,13 @@ todos_read(struct rest_call *call)
 static void
 todos_update(struct rest_call *call)
 {
-	json_t			*todo, *project, *set, *after;
+	json_t			*todo, *project, *set, *after, *was;
 	enum store_result	 r;
 
 	set = after = NULL;
 	if (!todos_load(call, &todo, &project))
 		return;
+	was = json_incref(project);
 
 	if (!todos_may_read(call, todo, project) || !rest_input(call) ||
 	    !rest_input_body(call, &todos_model, 0, rest_str(todo, "ownerId"),
@@ -205,10 +206,12 @@ todos_update(struct rest_call *call)
 
 	rest_reply(call, 200, json_incref(rest_doc(after)));
 	rest_doc_hook(call, HOOK_TODO_UPDATED, after, project);
+	rest_doc_hook_before(call, todo, was);
 
 cleanup:
 	json_decref(todo);
 	json_decref(project);
+	json_decref(was);
 	json_decref(set);
 	json_decref(after);
 }

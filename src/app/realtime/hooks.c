@@ -20,6 +20,7 @@
 #include "app.h"
 #include "hooks.h"
 #include "sio.h"
+#include "realtime/query.h"
 #include "realtime/realtime.h"
 
 static void	hooks_todo_created(const json_t *, const json_t *);
@@ -30,6 +31,9 @@ static void	hooks_project_deleted(const json_t *);
 static void	rt_todo_emit(const char *, const json_t *, const json_t *,
 		    json_t *);
 static json_t	*rt_todo_payload(const json_t *, int);
+static void	hooks_sync(const struct hook_event *);
+static json_t	*hooks_updated_fields(const json_t *, const json_t *);
+static const char *hooks_id(const json_t *);
 
 /* The todo event payload: {id, title, completed, ownerId, projectId}. */
 static json_t *
@@ -128,9 +132,100 @@ hooks_run(const struct hook_event *ev)
 	case HOOK_PROJECT_DELETED:
 		hooks_project_deleted(ev->doc);
 		break;
+	case HOOK_PROJECT_CREATED:
 	case HOOK_NONE:
 		break;
 	}
+	hooks_sync(ev);
+}
+
+static const char *
+hooks_id(const json_t *doc)
+{
+	return (json_string_value(json_object_get(doc, "id")));
+}
+
+/*
+ * The sync events of section 8 (sync.c routes them per socket). Members
+ * are those of the todo's project in each state; a deleted project's
+ * todos go first, each as deleted.
+ */
+static void
+hooks_sync(const struct hook_event *ev)
+{
+	json_t		*uf, *members, *t;
+	const char	*id;
+	size_t		i;
+
+	if ((id = hooks_id(ev->doc)) == NULL)
+		return;
+
+	switch (ev->kind) {
+	case HOOK_TODO_CREATED:
+		sync_emit("todos", "create", id, NULL, ev->doc, NULL,
+		    json_object_get(ev->aux, "members"), NULL);
+		break;
+	case HOOK_TODO_UPDATED:
+		uf = hooks_updated_fields(ev->before, ev->doc);
+		sync_emit("todos", "update", id, ev->before, ev->doc,
+		    json_object_get(ev->before_aux, "members"),
+		    json_object_get(ev->aux, "members"), uf);
+		json_decref(uf);
+		break;
+	case HOOK_TODO_DELETED:
+		sync_emit("todos", "delete", id, ev->doc, NULL,
+		    json_object_get(ev->aux, "members"), NULL, NULL);
+		break;
+	case HOOK_PROJECT_CREATED:
+		sync_emit("projects", "create", id, NULL, ev->doc, NULL, NULL,
+		    NULL);
+		break;
+	case HOOK_PROJECT_UPDATED:
+		uf = hooks_updated_fields(ev->aux, ev->doc);
+		sync_emit("projects", "update", id, ev->aux, ev->doc, NULL,
+		    NULL, uf);
+		json_decref(uf);
+		break;
+	case HOOK_PROJECT_DELETED:
+		members = json_object_get(ev->doc, "members");
+		json_array_foreach(ev->todos, i, t) {
+			if (hooks_id(t) != NULL)
+				sync_emit("todos", "delete", hooks_id(t), t,
+				    NULL, members, NULL, NULL);
+		}
+		sync_emit("projects", "delete", id, ev->doc, NULL, NULL, NULL,
+		    NULL);
+		break;
+	case HOOK_NONE:
+		break;
+	}
+}
+
+/*
+ * updatedFields: the top-level fields of after whose value changed, and
+ * "updated" (section 8); fields that were removed are not listed.
+ */
+static json_t *
+hooks_updated_fields(const json_t *before, const json_t *after)
+{
+	json_t		*uf, *v;
+	const char	*k;
+	int		updated;
+
+	if ((uf = json_array()) == NULL)
+		return (NULL);
+	updated = 0;
+	json_object_foreach(query_unconst(after), k, v) {
+		if (json_equal(v, json_object_get(before, k)))
+			continue;
+		(void)json_array_append_new(uf, json_string(k));
+		if (!strcmp(k, "updated"))
+			updated = 1;
+	}
+	if (!updated)
+		(void)json_array_append_new(uf, json_string("updated"));
+
+	return (uf);
 }
 
 void

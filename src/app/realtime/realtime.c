@@ -22,10 +22,12 @@
  *
  * Connection-state recovery (RECOVERY_MAX_DISCONNECTION_MS): a socket lost
  * with its connection is kept by the plugin with its rooms and its user
- * (rt_save()). A client coming back with its pid is checked as any other
- * (token, user in the store); if the token is another user's, it starts a
- * new session instead; otherwise the plugin gives its rooms back and
- * replays what it missed, and presence counts it again.
+ * and sync subscriptions (rt_save()). A client coming back with its pid
+ * is checked as any other (token, user in the store); if the token is
+ * another user's, it starts a new session instead; otherwise its sync
+ * state comes back, the plugin gives its rooms back and replays what it
+ * missed (todo:* events, and sync events through sync.c's filter, which
+ * sees the socket as it was), and presence counts it again.
  */
 
 #include <sys/types.h>
@@ -60,6 +62,7 @@ struct rt_job {
 	int64_t			ack;
 	int			found;
 	int			member;
+	int			admin;
 	int			failed;
 };
 
@@ -68,8 +71,9 @@ struct sio_nsp		*rt_nsp;
 static void	rt_connect(struct sio_socket *, json_t *);
 static void	rt_refuse(struct sio_socket *, const char *, const char *);
 static void	rt_disconnect(struct sio_socket *, const char *);
-static void	rt_accepted(struct sio_socket *, const char *, int64_t);
+static void	rt_accepted(struct sio_socket *, const char *, int64_t, int);
 static json_t	*rt_save(struct sio_socket *);
+static void	rt_sock_free(struct rt_sock *);
 static int	rt_allow(struct sio_socket *, const struct sio_event *);
 static int	rt_budget(struct sio_socket *);
 static void	rt_sweep(void *, u_int64_t);
@@ -79,7 +83,11 @@ static int	rt_project_arg(struct sio_socket *, const struct sio_event *,
 		    char *);
 static void	rt_subscribe(struct sio_socket *, const struct sio_event *);
 static void	rt_unsubscribe(struct sio_socket *, const struct sio_event *);
-static void	rt_join(struct sio_socket *, const struct sio_event *);
+static int	rt_join(struct sio_socket *, const struct sio_event *);
+static void	rt_event(struct sio_socket *, const struct sio_event *);
+static void	rt_dispatch(struct sio_socket *, const struct sio_event *);
+static void	rt_hold(struct rt_sock *, const struct sio_event *);
+static void	rt_held_free(struct rt_sock *);
 static void	rt_leave(struct sio_socket *, const struct sio_event *);
 static void	rt_unknown(struct sio_socket *, const struct sio_event *);
 static void	rt_debug_worker(struct sio_socket *, const struct sio_event *);
@@ -89,11 +97,44 @@ static void	rt_job_done(struct job *);
 static void	rt_job_cleanup(struct job *);
 static double	rt_env_num(const char *, double, double, double);
 
+/*
+ * The client events, each handled in arrival order: one that waits for
+ * the store (hold non-NULL and returning 0) holds the socket's next
+ * events until it is done (rt_release()).
+ */
+static const struct rt_event {
+	const char	*name;
+	void		(*fn)(struct sio_socket *, const struct sio_event *);
+	int		(*hold)(struct sio_socket *, const struct sio_event *);
+} rt_events[] = {
+	{ "subscribe:todos",		rt_subscribe,		NULL },
+	{ "unsubscribe:todos",		rt_unsubscribe,		NULL },
+	{ "join:project",		NULL,			rt_join },
+	{ "leave:project",		rt_leave,		NULL },
+	{ "subscribe:model",		sync_subscribe_model,	NULL },
+	{ "unsubscribe:model",		sync_unsubscribe_model,	NULL },
+	{ "subscribe:document",		sync_subscribe_document, NULL },
+	{ "unsubscribe:document",	sync_unsubscribe_document, NULL },
+	{ "subscribe:query",		NULL,		sync_subscribe_query },
+	{ "unsubscribe:query",		sync_unsubscribe_query,	NULL },
+	{ NULL,				rt_unknown,		NULL }
+};
+
+/* Events held at most per socket; more are dropped. */
+#define RT_HELD_MAX		32
+
+struct rt_held {
+	char		*name;
+	json_t		*args;
+	int64_t		 ack;
+};
+
 void
 realtime_init(void)
 {
 	struct sio_config	cf;
 	struct limit_conf	lc;
+	size_t			i;
 
 	lc.rate = rt_env_num("RATE_LIMIT_RATE", 20, 0.1, 100000);
 	lc.burst = rt_env_num("RATE_LIMIT_BURST", 40, 1, 100000);
@@ -130,15 +171,15 @@ realtime_init(void)
 	sio_nsp_on_connect(rt_nsp, rt_connect);
 	sio_nsp_on_disconnect(rt_nsp, rt_disconnect);
 	sio_nsp_on_save(rt_nsp, rt_save);
-	sio_nsp_on(rt_nsp, "subscribe:todos", rt_subscribe);
-	sio_nsp_on(rt_nsp, "unsubscribe:todos", rt_unsubscribe);
-	sio_nsp_on(rt_nsp, "join:project", rt_join);
-	sio_nsp_on(rt_nsp, "leave:project", rt_leave);
-	sio_nsp_on_unknown(rt_nsp, rt_unknown);
+	for (i = 0; rt_events[i].name != NULL; i++)
+		sio_nsp_on(rt_nsp, rt_events[i].name, rt_event);
+	sio_nsp_on_unknown(rt_nsp, rt_event);
 	if (korio.debug_endpoints)
 		sio_nsp_on(rt_nsp, "debug:worker", rt_debug_worker);
 
 	presence_init(rt_nsp);
+	sync_init((size_t)rt_env_num("SYNC_QUERY_MAX_BYTES", 4096, 64,
+	    1000000));
 	revalidate_init((u_int64_t)rt_env_num("REALTIME_REVALIDATE_MS",
 	    60000, 0, 86400000));
 }
@@ -192,10 +233,13 @@ rt_refuse(struct sio_socket *so, const char *message, const char *why)
 
 /*
  * The token checked and the user found: accept. A socket taking over a
- * kept one (recovery) of another user starts a new session instead.
+ * kept one (recovery) gets its sync subscriptions back, or, if the kept
+ * one was another user's, starts a new session instead. Its state is set
+ * before sio_accept(), which replays what it missed through sync.c's
+ * filter.
  */
 static void
-rt_accepted(struct sio_socket *so, const char *user, int64_t exp)
+rt_accepted(struct sio_socket *so, const char *user, int64_t exp, int admin)
 {
 	struct rt_sock	*rs;
 	json_t		*saved;
@@ -210,28 +254,44 @@ rt_accepted(struct sio_socket *so, const char *user, int64_t exp)
 				    "another user, not recovered",
 				    sio_socket_id(so));
 			sio_socket_recover_cancel(so);
+			saved = NULL;
 		}
 	}
-
-	sio_accept(so);
-	if (!sio_socket_connected(so))
-		return;
 
 	rs = mem_calloc(1, sizeof(*rs));
 	memcpy(rs->user, user, STORE_OID_LEN + 1);
 	rs->exp = exp;
+	rs->admin = admin;
+	if (saved != NULL)
+		sync_socket_restore(rs, json_object_get(saved, "sync"));
 	sio_socket_set_udata(so, rs);
+
+	sio_accept(so);
+	if (!sio_socket_connected(so)) {
+		/* Gone before it was connected: no disconnect handler. */
+		if ((rs = sio_socket_udata(so)) != NULL) {
+			sio_socket_set_udata(so, NULL);
+			rt_sock_free(rs);
+		}
+		return;
+	}
 
 	(void)snprintf(room, sizeof(room), "user:%s", user);
 	(void)sio_join(so, room);
+	(void)sio_join(so, "authenticated");
+	if (admin)
+		(void)sio_join(so, "admin");
+	else
+		(void)sio_leave(so, "admin");
 	if (korio.ws_debug)
 		kore_log(LOG_INFO, "realtime: socket %s is user %s",
 		    sio_socket_id(so), user);
 
 	presence_socket_added(user, so);
+	rs->present = 1;
 }
 
-/* What recovery keeps of a lost socket besides its rooms: its user. */
+/* What recovery keeps of a lost socket besides its rooms. */
 static json_t *
 rt_save(struct sio_socket *so)
 {
@@ -240,7 +300,16 @@ rt_save(struct sio_socket *so)
 	if ((rs = sio_socket_udata(so)) == NULL)
 		return (NULL);
 
-	return (json_pack("{s:s}", "user", rs->user));
+	return (json_pack("{s:s,s:o}", "user", rs->user, "sync",
+	    sync_socket_save(rs)));
+}
+
+static void
+rt_sock_free(struct rt_sock *rs)
+{
+	sync_socket_free(rs);
+	rt_held_free(rs);
+	free(rs);
 }
 
 static void
@@ -261,8 +330,9 @@ rt_disconnect(struct sio_socket *so, const char *reason)
 		kore_log(LOG_INFO, "realtime: socket %s of user %s gone: %s",
 		    sio_socket_id(so), rs->user, reason);
 
-	presence_socket_removed(rs->user);
-	free(rs);
+	if (rs->present)
+		presence_socket_removed(rs->user);
+	rt_sock_free(rs);
 }
 
 /* An event of so within its connection's budget (limit.c); 0 drops it. */
@@ -358,9 +428,6 @@ rt_subscribe(struct sio_socket *so, const struct sio_event *ev)
 	struct rt_sock	*rs = sio_socket_udata(so);
 	char		room[RT_ROOM_MAX];
 
-	if (!rt_allow(so, ev))
-		return;
-
 	(void)snprintf(room, sizeof(room), "todos:%s", rs->user);
 	(void)sio_join(so, room);
 	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
@@ -371,9 +438,6 @@ rt_unsubscribe(struct sio_socket *so, const struct sio_event *ev)
 {
 	struct rt_sock	*rs = sio_socket_udata(so);
 	char		room[RT_ROOM_MAX];
-
-	if (!rt_allow(so, ev))
-		return;
 
 	(void)snprintf(room, sizeof(room), "todos:%s", rs->user);
 	(void)sio_leave(so, room);
@@ -400,21 +464,23 @@ rt_project_arg(struct sio_socket *so, const struct sio_event *ev, char *out)
 	return (1);
 }
 
-static void
+static int
 rt_join(struct sio_socket *so, const struct sio_event *ev)
 {
 	struct rt_sock	*rs = sio_socket_udata(so);
 	struct rt_job	*j;
 	char		project[STORE_OID_LEN + 1];
 
-	if (!rt_allow(so, ev) || !rt_project_arg(so, ev, project))
-		return;
+	if (!rt_project_arg(so, ev, project))
+		return (1);
 
 	j = rt_job_new(so, RT_JOB_JOIN);
 	memcpy(j->user, rs->user, STORE_OID_LEN + 1);
 	memcpy(j->project, project, STORE_OID_LEN + 1);
 	j->ack = ev->ack_id;
 	job_start(&j->job);
+
+	return (0);
 }
 
 static void
@@ -423,7 +489,7 @@ rt_leave(struct sio_socket *so, const struct sio_event *ev)
 	char		project[STORE_OID_LEN + 1];
 	char		room[RT_ROOM_MAX];
 
-	if (!rt_allow(so, ev) || !rt_project_arg(so, ev, project))
+	if (!rt_project_arg(so, ev, project))
 		return;
 
 	(void)snprintf(room, sizeof(room), "project:%s", project);
@@ -436,9 +502,97 @@ rt_leave(struct sio_socket *so, const struct sio_event *ev)
 static void
 rt_unknown(struct sio_socket *so, const struct sio_event *ev)
 {
+	rt_error(so, ev->ack_id, "Unknown event");
+}
+
+/* Every client event: the budget, then in arrival order. */
+static void
+rt_event(struct sio_socket *so, const struct sio_event *ev)
+{
+	struct rt_sock	*rs;
+
 	if (!rt_allow(so, ev))
 		return;
-	rt_error(so, ev->ack_id, "Unknown event");
+	rs = sio_socket_udata(so);
+	if (rs->busy) {
+		rt_hold(rs, ev);
+		return;
+	}
+	rt_dispatch(so, ev);
+}
+
+static void
+rt_dispatch(struct sio_socket *so, const struct sio_event *ev)
+{
+	const struct rt_event	*e;
+	struct rt_sock		*rs = sio_socket_udata(so);
+
+	for (e = rt_events; e->name != NULL; e++) {
+		if (!strcmp(e->name, ev->name))
+			break;
+	}
+	if (e->hold != NULL) {
+		if (!e->hold(so, ev))
+			rs->busy = 1;
+	} else {
+		e->fn(so, ev);
+	}
+}
+
+/* A copy of ev for later; past RT_HELD_MAX it is dropped. */
+static void
+rt_hold(struct rt_sock *rs, const struct sio_event *ev)
+{
+	struct rt_held	*h;
+
+	if (rs->nheld == RT_HELD_MAX)
+		return;
+	if (rs->held == NULL)
+		rs->held = mem_calloc(RT_HELD_MAX, sizeof(*rs->held));
+	h = &rs->held[rs->nheld++];
+	h->name = mem_strdup(ev->name);
+	h->args = json_incref(ev->args);
+	h->ack = ev->ack_id;
+}
+
+/* so's event at work is done: handle what it held, in order. */
+void
+rt_release(struct sio_socket *so)
+{
+	struct rt_sock		*rs;
+	struct rt_held		h;
+	struct sio_event	ev;
+
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return;
+	rs->busy = 0;
+	while (!rs->busy && rs->nheld > 0 &&
+	    sio_socket_udata(so) == rs) {
+		h = rs->held[0];
+		rs->nheld--;
+		memmove(rs->held, rs->held + 1, rs->nheld * sizeof(h));
+		memset(&ev, 0, sizeof(ev));
+		ev.name = h.name;
+		ev.args = h.args;
+		ev.ack_id = h.ack;
+		rt_dispatch(so, &ev);
+		free(h.name);
+		json_decref(h.args);
+	}
+}
+
+static void
+rt_held_free(struct rt_sock *rs)
+{
+	size_t		i;
+
+	for (i = 0; i < rs->nheld; i++) {
+		free(rs->held[i].name);
+		json_decref(rs->held[i].args);
+	}
+	free(rs->held);
+	rs->held = NULL;
+	rs->nheld = 0;
 }
 
 static void
@@ -483,6 +637,7 @@ rt_job_work(struct job *job)
 	if (j->kind == RT_JOB_CONNECT) {
 		r = store_get(sc, STORE_USERS, j->user, &doc);
 		j->found = (r == STORE_OK);
+		j->admin = json_is_true(json_object_get(doc, "admin"));
 		j->failed = (r == STORE_ERROR);
 	} else {
 		r = store_get(sc, STORE_PROJECTS, j->project, &doc);
@@ -514,7 +669,7 @@ rt_job_done(struct job *job)
 		} else if (!j->found) {
 			rt_refuse(j->so, "User not found", "no such user");
 		} else {
-			rt_accepted(j->so, j->user, j->exp);
+			rt_accepted(j->so, j->user, j->exp, j->admin);
 		}
 		return;
 	}
@@ -537,6 +692,7 @@ rt_job_done(struct job *job)
 			    sio_socket_id(j->so), room);
 		rt_reply(j->so, j->ack, json_pack("{s:b}", "ok", 1));
 	}
+	rt_release(j->so);
 }
 
 static void

@@ -17,11 +17,27 @@ struct sio_socket;
 /* The longest room name korio makes: "project:" and an id. */
 #define RT_ROOM_MAX		(STORE_OID_LEN + 16)
 
+struct rt_held;
+
 /* An accepted socket's state (its udata). */
 struct rt_sock {
 	char		user[STORE_OID_LEN + 1];
 	int64_t		exp;		/* its access token's, epoch s */
+	int		admin;		/* the stored user's flag */
+	/* Terreno's subscriptions (sync.c): counts, queries by queryId. */
+	u_int32_t	nmodel;
+	u_int32_t	ndocument;
+	u_int32_t	nquery;
+	json_t		*queries;
+	/* Counted by presence.c (realtime.c). */
+	int		present;
+	/* Events held while one of its own is still at work (realtime.c). */
+	int		busy;
+	struct rt_held	*held;
+	size_t		nheld;
 };
+
+struct sio_event;
 
 /* App message ids on Kore's bus (the plugin takes the ones below). */
 #define RT_MSG_PRESENCE		(SIO_MSG_APP_FIRST + 0)
@@ -30,6 +46,24 @@ struct rt_sock {
 extern struct sio_nsp	*rt_nsp;
 
 void	realtime_init(void);
+
+void	rt_release(struct sio_socket *);
+
+/* sync.c */
+void	sync_init(size_t);
+void	sync_socket_free(struct rt_sock *);
+json_t	*sync_socket_save(const struct rt_sock *);
+void	sync_socket_restore(struct rt_sock *, const json_t *);
+void	sync_subscribe_model(struct sio_socket *, const struct sio_event *);
+void	sync_unsubscribe_model(struct sio_socket *, const struct sio_event *);
+void	sync_subscribe_document(struct sio_socket *,
+	    const struct sio_event *);
+void	sync_unsubscribe_document(struct sio_socket *,
+	    const struct sio_event *);
+int	sync_subscribe_query(struct sio_socket *, const struct sio_event *);
+void	sync_unsubscribe_query(struct sio_socket *, const struct sio_event *);
+void	sync_emit(const char *, const char *, const char *, const json_t *,
+	    const json_t *, const json_t *, const json_t *, const json_t *);
 
 /* revalidate.c */
 void	revalidate_init(u_int64_t);

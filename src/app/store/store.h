@@ -218,6 +218,11 @@ const char		*store_coll_name(enum store_coll);
 enum store_kind		 store_field_kind(enum store_coll, const char *);
 const char		*store_result_str(enum store_result);
 
+/* store_sqlite.c, store_mongo.c: the versions of the libraries behind
+ * the backends, as loaded (korio --version); no set-up needed. */
+const char		*store_sqlite_version(void);
+const char		*store_mongo_version(void);
+
 /*
  * store_oid_new(out): a new ObjectId as 24 lowercase hex digits plus NUL:
  *   4-byte big-endian seconds, 5 random bytes per process (getrandom,

@@ -281,3 +281,10 @@ store_mongo_coll(struct store_mongo_conn *mc, enum store_coll coll)
 
 	return (mc->colls[coll]);
 }
+
+/* The libmongoc library loaded, e.g. "1.23.1". */
+const char *
+store_mongo_version(void)
+{
+	return (mongoc_get_version());
+}

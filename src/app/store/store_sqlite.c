@@ -406,3 +406,10 @@ store_sqlite_rc(struct store_sqlite_conn *sc, int rc, const char *what)
 
 	return (STORE_ERROR);
 }
+
+/* The SQLite library loaded, e.g. "3.40.1". */
+const char *
+store_sqlite_version(void)
+{
+	return (sqlite3_libversion());
+}

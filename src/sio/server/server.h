@@ -117,6 +117,15 @@ void		 server_msg_broadcast(const u_int8_t *, size_t,
 void		 server_msg_sockets_leave(const u_int8_t *, size_t,
 		    struct sio_socket *);
 void		 server_bcast_deliver(struct server_bcast *);
+struct sio_socket **server_members(struct sio_nsp *, const char *const *,
+		    size_t, struct sio_socket *, size_t *);
+size_t		 server_encode_event(struct sio_frame **, struct sio_nsp *,
+		    json_t *);
+
+/* server_filter.c */
+void		 server_filter_init(void);
+void		 server_msg_filtered(const u_int8_t *, size_t, u_int64_t,
+		    struct sio_socket *);
 
 /* server_order.c */
 void		 server_order_parent_init(void);
@@ -128,8 +137,8 @@ void		 server_order_put_local(u_int64_t, struct server_bcast *);
 void		 server_order_run(void);
 void		 server_order_tick(u_int64_t);
 u_int64_t	 server_order_next(void);
-void		 server_order_fanout(u_int8_t, const u_int8_t *, size_t,
-		    struct sio_socket *);
+void		 server_order_fanout(u_int64_t, u_int8_t, const u_int8_t *,
+		    size_t, struct sio_socket *);
 
 /* server_recover.c */
 void		 server_recover_init(void);
@@ -139,6 +148,7 @@ void		 server_recover_restore(struct sio_socket *);
 void		 server_recover_keep(struct sio_socket *, const char *);
 void		 server_recover_end(struct sio_socket *, const char *);
 void		 server_recover_offset(struct sio_frame **, u_int64_t);
+void		 server_recover_offset_args(json_t *, u_int64_t);
 void		 server_recover_log(u_int64_t, u_int8_t, const u_int8_t *,
 		    size_t);
 void		 server_recover_tick(u_int64_t);

@@ -483,6 +483,41 @@ fanout_member(struct rooms_member *m, void *arg)
 	fo->sockets[fo->n++] = so;
 }
 
+/*
+ * For server_filter.c: the connected sockets of n in any of rooms, each
+ * once and holding a reference (sio_socket_unref() each, free() the
+ * array), or only socket `only` if it is one (it is replayed); and an
+ * EVENT packet [event, ...] (data, stolen) in frames.
+ */
+struct sio_socket **
+server_members(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
+    struct sio_socket *only, size_t *count)
+{
+	struct fanout		fo;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.nsp = n;
+	if (only != NULL) {
+		if (only->nsp == n && nrooms > 0 &&
+		    fanout_in(n, only, rooms, nrooms))
+			fanout_member(&only->member, &fo);
+	} else if (nrooms > 0) {
+		rooms_foreach(&n->rooms, rooms, nrooms, NULL, 0,
+		    fanout_member, &fo);
+	}
+	*count = fo.n;
+
+	return (fo.sockets);
+}
+
+size_t
+server_encode_event(struct sio_frame **frames, struct sio_nsp *n,
+    json_t *data)
+{
+	return (encode_frames(frames, n->name, SIO_PACKET_EVENT, -1, data,
+	    NULL, 0));
+}
+
 /* data is stolen. Returns the number of frames (0: not encodable). */
 static size_t
 encode_frames(struct sio_frame **frames, const char *nsp, int type,

@@ -60,6 +60,7 @@ static void	order_insert(struct order_entry *);
 static void	order_recv(u_int8_t, const u_int8_t *, size_t);
 static void	order_recv_broadcast(u_int16_t, const u_int8_t *, size_t);
 static void	order_recv_leave(u_int16_t, const u_int8_t *, size_t);
+static void	order_recv_filtered(u_int16_t, const u_int8_t *, size_t);
 
 /* The shared counter: the next number a broadcast takes. */
 static volatile u_int64_t	*order_shared = NULL;
@@ -93,6 +94,7 @@ server_order_init(void)
 
 	bus_register(SIO_MSG_BROADCAST, order_recv_broadcast);
 	bus_register(SIO_MSG_SOCKETS_LEAVE, order_recv_leave);
+	bus_register(SIO_MSG_FILTERED, order_recv_filtered);
 
 	order_next = order_shared != NULL ?
 	    __atomic_load_n(order_shared, __ATOMIC_SEQ_CST) : 0;
@@ -182,6 +184,13 @@ order_recv_leave(u_int16_t src, const u_int8_t *d, size_t len)
 	order_recv(SIO_MSG_SOCKETS_LEAVE, d, len);
 }
 
+static void
+order_recv_filtered(u_int16_t src, const u_int8_t *d, size_t len)
+{
+	(void)src;
+	order_recv(SIO_MSG_FILTERED, d, len);
+}
+
 /* A numbered message from the bus: its number, then the message. */
 static void
 order_recv(u_int8_t type, const u_int8_t *d, size_t len)
@@ -260,17 +269,17 @@ order_deliver(struct order_entry *e)
 		return;
 	}
 
-	server_order_fanout(e->type, e->data, e->len, NULL);
+	server_order_fanout(e->seq, e->type, e->data, e->len, NULL);
 	server_recover_log(e->seq, e->type, e->data, e->len);
 }
 
 /*
- * Fan out a numbered message (its bytes, as the bus carries them) to the
+ * Fan out numbered message seq (its bytes, as the bus carries them) to the
  * sockets it is for here, or only to socket `only` (replaying it).
  */
 void
-server_order_fanout(u_int8_t type, const u_int8_t *d, size_t len,
-    struct sio_socket *only)
+server_order_fanout(u_int64_t seq, u_int8_t type, const u_int8_t *d,
+    size_t len, struct sio_socket *only)
 {
 	switch (type) {
 	case SIO_MSG_BROADCAST:
@@ -278,6 +287,9 @@ server_order_fanout(u_int8_t type, const u_int8_t *d, size_t len,
 		break;
 	case SIO_MSG_SOCKETS_LEAVE:
 		server_msg_sockets_leave(d, len, only);
+		break;
+	case SIO_MSG_FILTERED:
+		server_msg_filtered(d, len, seq, only);
 		break;
 	default:
 		fatal("sio: numbered message of type %u", type);

@@ -8,7 +8,8 @@
  * CONNECT reply carries a "pid" besides the "sid", and every broadcast
  * event (not an emit to one socket, not an ack) carries its offset as its
  * last argument: its number in the one order of broadcasts
- * (server_order.c), a decimal string (codec/replay.c). The client keeps
+ * (server_order.c), a decimal string (codec/replay.c); so does each
+ * packet of a filtered broadcast (server_filter.c). The client keeps
  * the last one it got, and its next CONNECT carries "pid" and "offset"
  * beside the app's auth. A session taken over is answered with the same
  * pid (the client's socket.recovered is true) and the same socket id;
@@ -44,9 +45,10 @@
  * within recovery_max_events and recovery_max_bytes. A socket taken over
  * gets every logged message numbered above its offset, through the same
  * per-socket path as a live fan-out (server_order_fanout() with it as the
- * only recipient): a broadcast if it is in one of its rooms, a
- * socketsLeave applied to it, in order, with nothing fanned out here
- * meanwhile. When the log no longer holds all of them (the oldest went
+ * only recipient): a broadcast if it is in one of its rooms, a filtered
+ * broadcast if its filter says so (asked again now, so the app's state
+ * for the socket must be set before sio_accept()), a socketsLeave applied
+ * to it, in order, with nothing fanned out here meanwhile. When the log no longer holds all of them (the oldest went
  * past a bound, or this worker started after that offset), the CONNECT
  * is answered as a new session, and the kept socket stays where it is
  * until it expires.
@@ -341,6 +343,19 @@ server_recover_offset(struct sio_frame **f, u_int64_t seq)
 	sbuf_free(&b);
 }
 
+/* The same for an event array about to be encoded: one more argument. */
+void
+server_recover_offset_args(json_t *data, u_int64_t seq)
+{
+	char	s[REPLAY_OFFSET_MAX + 1];
+
+	if (sio_conf.recovery_ms == 0)
+		return;
+
+	(void)snprintf(s, sizeof(s), "%llu", (unsigned long long)seq);
+	(void)json_array_append_new(data, json_string(s));
+}
+
 /* Numbered message seq was fanned out here (server_order.c). */
 void
 server_recover_log(u_int64_t seq, u_int8_t type, const u_int8_t *d,
@@ -582,7 +597,7 @@ recover_replay(struct sio_socket *so, u_int64_t offset)
 			break;
 		if (e->seq <= offset)
 			continue;
-		server_order_fanout(e->type, e->data, e->len, so);
+		server_order_fanout(e->seq, e->type, e->data, e->len, so);
 		n++;
 	}
 

@@ -265,9 +265,14 @@ unit: $(UNIT_TESTS:%=$(UNIT_BIN)/%)
 		$(UNIT_BIN)/$$t || fail=1; \
 	done; exit $$fail
 
+# Every server log of the run is kept under INTEG_LOGS (the harness), and
+# the last file, 99-log-secrets.test.mjs, scans them for the run's secrets.
+INTEG_LOGS	= $(abspath $(B)/integ-logs)
+
 integ: all npm-deps
+	rm -rf $(INTEG_LOGS)
 	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
-	    KORIO_VARIANT=$(VARIANT) \
+	    KORIO_VARIANT=$(VARIANT) KORIO_TEST_LOG_DIR=$(INTEG_LOGS) \
 	    $(NODE) --test --test-concurrency=1 tests/integ/
 	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
 	    KORIO_VARIANT=$(VARIANT) $(NODE) tests/integ/run-mongo.mjs
@@ -339,7 +344,9 @@ clean:
 # ---- benchmarks (bench/; see bench/RESULTS.md) -----------------------------
 #
 #   make bench        korio vs the Node peer (one process, cluster of 2):
-#                     fan-out to 1000 and 10000 sockets, CPU, RSS, REST, floor
+#                     fan-out to 1000 and 10000 sockets, CPU, RSS, REST, floor;
+#                     korio's fan-out also on the sync protocol (korio-sync)
+#                     and with recovery off (korio-norec)
 #   make bench-quick  the same at N = 1000 only, shorter wrk runs (< 2 min)
 
 BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow

@@ -17,7 +17,14 @@
  *       each authenticated with 40{"token":"Bearer ..."}, joined to the
  *       project (join:project, ack {"ok":true}) and subscribed
  *       (subscribe:todos, ack {"ok":true}), so every socket qualifies
- *       twice and must still get each todo:created once. Then it reads
+ *       twice and must still get each todo:created once. With
+ *       --protocol sync (Terreno's sync events, as an rtk realtimeList of
+ *       the project's todos subscribes) each socket instead sends only
+ *       subscribe:query {"collection":"todos","query":{"projectId":P}}
+ *       (ack {"ok":true}), waits for its query:subscribed and must get
+ *       each POST as one sync {"model":"Todo","method":"create",...,
+ *       "data":{...the todo...}}; a todo:created is then a stray, as a
+ *       sync event is in the default --protocol todo. Then it reads
  *       the RSS of the server (PID and every descendant) against the RSS
  *       before the first socket, and makes warmup + posts sequential
  *       POST /todos into the project as its owner (who has no socket).
@@ -25,10 +32,16 @@
  *       receive time (CLOCK_MONOTONIC) of its todo:created, and the
  *       server's CPU time (utime+stime) over the measured posts.
  *
+ * A broadcast event may carry one more argument last, a string (the
+ * offset of Socket.IO's connection-state recovery): it is accepted in both
+ * protocols and counted ("recovery_offsets" in the JSON), as are CONNECT
+ * answers with a "pid" (the session's recovery id, "connect_pids").
+ *
  * A lost delivery (a socket without the event when the POST's timeout
- * expires), a duplicate, a stray todo:created, a refused handshake, a
- * closed socket or an HTTP error ends the run at once with exit status 2
- * and a line starting "LOADGEN FAIL:".
+ * expires), a duplicate, a stray todo:created or sync event, an event
+ * whose todo is not the one posted (title, projectId, or an id other than
+ * the POST's), a refused handshake, a closed socket or an HTTP error ends
+ * the run at once with exit status 2 and a line starting "LOADGEN FAIL:".
  */
 
 #ifndef _GNU_SOURCE
@@ -210,6 +223,43 @@ json_str(const char *s, size_t len, const char *key, char *out, size_t outlen)
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return (1);
+}
+
+/*
+ * The end of the JSON value at p (a string, an object, an array, or a
+ * number or literal), or NULL if it does not end before end. Enough to
+ * walk the server's own compact JSON, not a validator.
+ */
+static const char *
+json_skip(const char *p, const char *end)
+{
+	int	depth = 0;
+
+	if (p >= end)
+		return (NULL);
+	if (*p != '"' && *p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']')
+			p++;
+		return (p);
+	}
+	for (; p < end; p++) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p == '\\')
+					p++;
+			}
+			if (p >= end)
+				return (NULL);
+			if (depth == 0)
+				return (p + 1);
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return (p + 1);
+		}
+	}
+	return (NULL);
 }
 
 static int
@@ -517,6 +567,8 @@ static char		*g_owner_token;
 static char		(*g_uid)[OID_LEN + 1];
 static char		**g_utoken;
 static int		 g_subscribe = 1;
+static int		 g_sync;		/* --protocol sync */
+static char		 g_qid[128];		/* query:subscribed's queryId */
 
 static struct conn	**g_ws;
 static int		 g_nws;
@@ -529,6 +581,8 @@ static uint64_t		 g_last_presence;
 static uint64_t		 g_last_rx;
 static uint64_t		 g_notifications;
 static uint64_t		 g_other_events;
+static uint64_t		 g_offsets;		/* events with a recovery offset */
+static uint64_t		 g_connect_pids;	/* CONNECTs with a "pid" */
 static uint64_t		 g_pings;
 
 /* the current fan-out phase */
@@ -539,7 +593,8 @@ struct post {
 	uint64_t	last;
 	int		count;
 	int		status;
-	char		id[OID_LEN + 1];
+	char		id[OID_LEN + 1];	/* the POST's answer */
+	char		ev_id[OID_LEN + 1];	/* the first delivery's */
 };
 
 static int		 g_phase;
@@ -650,35 +705,53 @@ parse_title(const char *t, int *phase, int *seq)
 	return (1);
 }
 
+/*
+ * A delivery of one posted todo: p is the todo (todo:created's argument,
+ * or the data of a sync event), what names the event in messages.
+ */
 static void
-ws_delivery(struct conn *c, const char *p, size_t n)
+ws_delivery(struct conn *c, const char *what, const char *p, size_t n)
 {
-	char		 title[64], pid[OID_LEN + 1];
+	char		 title[64], pid[OID_LEN + 1], id[OID_LEN + 1];
 	int		 phase, seq;
 	struct post	*po;
 
+	pid[0] = '\0';
 	if (!json_str(p, n, "title", title, sizeof(title)) ||
 	    !parse_title(title, &phase, &seq))
-		die("socket #%d got a todo:created nobody posted: %.*s",
-		    c->idx, (int)(n > 200 ? 200 : n), p);
+		die("socket #%d got a %s nobody posted: %.*s",
+		    c->idx, what, (int)(n > 200 ? 200 : n), p);
 	if (phase != g_phase || g_posts == NULL || seq < 0 ||
 	    seq >= g_nposts)
-		die("socket #%d got todo:created %s outside its phase "
-		    "(phase %d)", c->idx, title, g_phase);
+		die("socket #%d got %s %s outside its phase "
+		    "(phase %d)", c->idx, what, title, g_phase);
 	if (!json_str(p, n, "projectId", pid, sizeof(pid)) ||
 	    strcmp(pid, g_project) != 0)
-		die("socket #%d: todo:created %s with projectId %s, want %s",
-		    c->idx, title, pid, g_project);
+		die("socket #%d: %s %s with projectId %s, want %s",
+		    c->idx, what, title, pid, g_project);
+	if (!json_str(p, n, "id", id, sizeof(id)) || strlen(id) != OID_LEN)
+		die("socket #%d: %s %s without an id: %.*s", c->idx, what,
+		    title, (int)(n > 200 ? 200 : n), p);
 	if (c->seen == NULL)
 		die("socket #%d got %s before it was in the phase", c->idx,
 		    title);
 	if (c->seen[seq])
-		die("DUPLICATE: socket #%d (user %d) got todo:created %s "
-		    "twice", c->idx, c->user, title);
+		die("DUPLICATE: socket #%d (user %d) got %s %s "
+		    "twice", c->idx, c->user, what, title);
 	c->seen[seq] = 1;
 	po = &g_posts[seq];
 	if (po->t0 == 0)
 		die("socket #%d got %s before it was posted", c->idx, title);
+	/* every copy names the same todo, the one the POST made */
+	if (po->ev_id[0] == '\0') {
+		memcpy(po->ev_id, id, sizeof(po->ev_id));
+		if (po->id[0] != '\0' && strcmp(po->id, id) != 0)
+			die("socket #%d: %s %s is todo %s, the POST made %s",
+			    c->idx, what, title, id, po->id);
+	} else if (memcmp(po->ev_id, id, OID_LEN) != 0) {
+		die("socket #%d: %s %s is todo %s, others got %s", c->idx,
+		    what, title, id, po->ev_id);
+	}
 	if (po->count == 0 || g_rx_now < po->first)
 		po->first = g_rx_now;
 	if (g_rx_now > po->last)
@@ -689,12 +762,118 @@ ws_delivery(struct conn *c, const char *p, size_t n)
 		    po->count, g_expect);
 }
 
+/*
+ * The first argument of the EVENT packet p (from "42"), whose name takes
+ * namelen bytes ("[\"name\","): *obj, *objlen. What follows it may only
+ * be the end of the packet or one string, the recovery offset (counted).
+ * Found from the end, without a walk over the argument.
+ */
+static void
+ws_event_arg(struct conn *c, const char *p, size_t n, size_t namelen,
+    const char **obj, size_t *objlen)
+{
+	const char	*a = p + 2 + namelen, *e = p + n - 1;
+
+	if (e <= a || *e != ']' || *a != '{')
+		die("socket #%d: bad event %.*s", c->idx,
+		    (int)(n > 200 ? 200 : n), p);
+	if (e[-1] == '"') {
+		/* ,"<offset>"] (an offset has no quotes to escape) */
+		for (e -= 2; e > a && *e != '"'; e--)
+			;
+		if (e <= a + 1 || e[-1] != ',')
+			die("socket #%d: bad event %.*s", c->idx,
+			    (int)(n > 300 ? 300 : n), p);
+		e--;
+		g_offsets++;
+	}
+	if (e[-1] != '}')
+		die("socket #%d: event with more arguments than an offset: "
+		    "%.*s", c->idx, (int)(n > 300 ? 300 : n), p);
+	*obj = a;
+	*objlen = (size_t)(e - a);
+}
+
+/* A string member of a sync event: "want" exactly. */
+static int
+sync_is(const char *v, size_t vl, const char *want)
+{
+	size_t	wl = strlen(want);
+
+	return (vl == wl + 2 && v[0] == '"' && memcmp(v + 1, want, wl) == 0);
+}
+
+/*
+ * 42["sync",{"model":"Todo","collection":"todos","method":"create",
+ * "id":I,"data":{...todo I...},"timestamp":T}]: one posted todo. One pass
+ * over the members (the loadgen shares the cores with the server).
+ */
+static void
+ws_sync(struct conn *c, const char *o, size_t on)
+{
+	const char	*p = o + 1, *end = o + on, *k, *v, *ve;
+	const char	*d = NULL, *id = NULL;
+	size_t		 kl, vl, dl = 0;
+	int		 seen = 0;
+
+	while (p < end && *p == '"') {
+		k = p + 1;
+		if ((p = json_skip(p, end)) == NULL || p >= end || *p != ':')
+			break;
+		kl = (size_t)(p - 1 - k);
+		v = ++p;
+		if ((ve = json_skip(v, end)) == NULL)
+			break;
+		vl = (size_t)(ve - v);
+		p = ve < end && *ve == ',' ? ve + 1 : ve;
+#define KEY(s)	(kl == sizeof(s) - 1 && memcmp(k, s, kl) == 0)
+		if (KEY("model") && sync_is(v, vl, "Todo"))
+			seen |= 1;
+		else if (KEY("collection") && sync_is(v, vl, "todos"))
+			seen |= 2;
+		else if (KEY("method") && sync_is(v, vl, "create"))
+			seen |= 4;
+		else if (KEY("id") && vl == OID_LEN + 2 && v[0] == '"') {
+			id = v;
+			seen |= 8;
+		} else if (KEY("data") && v[0] == '{') {
+			d = v;
+			dl = vl;
+			seen |= 16;
+		} else if (KEY("timestamp") && isdigit((unsigned char)v[0]))
+			seen |= 32;
+		else
+			die("socket #%d: sync create with %.*s: %.*s", c->idx,
+			    (int)(ve - k + 1), k - 1,
+			    (int)(on > 400 ? 400 : on), o);
+#undef KEY
+	}
+	if (seen != 63 || p + 1 != end || *p != '}')
+		die("socket #%d: not a sync create of a todo: %.*s", c->idx,
+		    (int)(on > 400 ? 400 : on), o);
+	if (memmem(d, dl, id, OID_LEN + 2) == NULL)
+		die("socket #%d: sync event whose id is not its data's: "
+		    "%.*s", c->idx, (int)(on > 400 ? 400 : on), o);
+	ws_delivery(c, "sync create", d, dl);
+}
+
+/* The acks (bits 1, 2 by id) and query:subscribed (8) a socket waits for. */
+static int
+ack_want(void)
+{
+	if (g_sync)
+		return (1 | 8);
+	return (g_subscribe ? 3 : 1);
+}
+
 /* One Engine.IO packet (a text frame's payload). */
 static void
 ws_packet(struct conn *c, const char *p, size_t n)
 {
-	char	msg[TOKEN_MAX + 128];
-	int	m, id;
+	char		 msg[TOKEN_MAX + 128];
+	const char	*o;
+	size_t		 on;
+	int		 m, id;
 
 	if (n == 0)
 		die("socket #%d: empty Engine.IO packet", c->idx);
@@ -734,8 +913,19 @@ ws_packet(struct conn *c, const char *p, size_t n)
 	case '0':	/* CONNECT */
 		if (c->state != WS_AUTH_WAIT)
 			die("socket #%d: unexpected CONNECT", c->idx);
+		if (memmem(p, n, "\"pid\":\"", 7) != NULL)
+			g_connect_pids++;
 		c->state = WS_ACK_WAIT;
 		c->acks = 0;
+		if (g_sync) {
+			/* as rtk's realtimeList of the project's todos */
+			m = snprintf(msg, sizeof(msg),
+			    "421[\"subscribe:query\",{\"collection\":"
+			    "\"todos\",\"query\":{\"projectId\":\"%s\"}}]",
+			    g_project);
+			ws_send_text(c, msg, (size_t)m);
+			return;
+		}
 		m = snprintf(msg, sizeof(msg),
 		    "421[\"join:project\",\"%s\"]", g_project);
 		ws_send_text(c, msg, (size_t)m);
@@ -757,7 +947,7 @@ ws_packet(struct conn *c, const char *p, size_t n)
 		if (c->state != WS_ACK_WAIT)
 			die("socket #%d: stray ack %.*s", c->idx, (int)n, p);
 		c->acks |= (id == 1 ? 1 : id == 2 ? 2 : 4);
-		if (c->acks == (g_subscribe ? 3 : 1))
+		if (c->acks == ack_want())
 			ws_ready(c);
 		return;
 	case '2':	/* EVENT */
@@ -768,7 +958,32 @@ ws_packet(struct conn *c, const char *p, size_t n)
 	}
 
 	if (n > 18 && memcmp(p + 2, "[\"todo:created\",", 16) == 0) {
-		ws_delivery(c, p + 18, n - 18);
+		if (g_sync)
+			die("socket #%d (sync protocol only) got a stray "
+			    "todo:created: %.*s", c->idx,
+			    (int)(n > 200 ? 200 : n), p);
+		ws_event_arg(c, p, n, 16, &o, &on);
+		ws_delivery(c, "todo:created", o, on);
+	} else if (n > 10 && memcmp(p + 2, "[\"sync\",", 8) == 0) {
+		if (!g_sync)
+			die("socket #%d (no sync subscription) got a stray "
+			    "sync event: %.*s", c->idx,
+			    (int)(n > 200 ? 200 : n), p);
+		ws_event_arg(c, p, n, 8, &o, &on);
+		ws_sync(c, o, on);
+	} else if (n > 22 &&
+	    memcmp(p + 2, "[\"query:subscribed\",", 20) == 0) {
+		if (!g_sync || c->state != WS_ACK_WAIT || (c->acks & 8))
+			die("socket #%d: stray query:subscribed %.*s",
+			    c->idx, (int)(n > 200 ? 200 : n), p);
+		ws_event_arg(c, p, n, 20, &o, &on);
+		if (memmem(o, on, "\"collection\":\"todos\"", 20) == NULL ||
+		    memmem(o, on, g_qid, strlen(g_qid)) == NULL)
+			die("socket #%d: query:subscribed %.*s, want %s",
+			    c->idx, (int)on, o, g_qid);
+		c->acks |= 8;
+		if (c->acks == ack_want())
+			ws_ready(c);
 	} else if (n > 21 && memcmp(p + 2, "[\"presence:update\",", 19) == 0) {
 		g_presence_msgs++;
 		g_presence_bytes += n;
@@ -1496,6 +1711,9 @@ post_done(struct hreq *r, int status, const char *body, size_t n)
 
 	need(status == 201 && json_str(body, n, "id", po->id,
 	    sizeof(po->id)), r, status, body, n);
+	if (po->ev_id[0] != '\0' && strcmp(po->ev_id, po->id) != 0)
+		die("fanout-%d-%d: the POST made todo %s, the sockets got %s",
+		    g_phase, r->idx, po->id, po->ev_id);
 	po->status = status;
 	po->t_resp = r->t_done;
 }
@@ -1543,9 +1761,10 @@ fan_one(int seq, int timeout_ms)
 		lost = g_expect - po->count;
 		for (i = 0; i < g_nws; i++) {
 			if (!g_ws[i]->seen[seq]) {
-				die("LOST: todo:created fanout-%d-%d reached "
+				die("LOST: %s fanout-%d-%d reached "
 				    "%d of %d sockets in %d ms; socket #%d "
 				    "(user %d) is one of the %d without it",
+				    g_sync ? "sync create" : "todo:created",
 				    g_phase, seq, po->count, g_expect,
 				    timeout_ms, i, g_ws[i]->user, lost);
 			}
@@ -1684,6 +1903,8 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 	FILE		*f;
 
 	state_read(state);
+	snprintf(g_qid, sizeof(g_qid), "\"queryId\":\"todos:{\\\"projectId\\\":"
+	    "\\\"%s\\\"}\"", g_project);
 	while (*p && n < 16) {
 		sz[n] = atoi(p);
 		if (sz[n] <= 0 || (n > 0 && sz[n] <= sz[n - 1]))
@@ -1713,11 +1934,14 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 	if (json != NULL) {
 		if ((f = fopen(json, "w")) == NULL)
 			die("%s: %s", json, strerror(errno));
-		fprintf(f, "{\"label\":\"%s\",\"users\":%d,\"subscribe\":%s,"
+		fprintf(f, "{\"label\":\"%s\",\"protocol\":\"%s\","
+		    "\"users\":%d,\"subscribe\":%s,"
 		    "\"pings\":%" PRIu64 ",\"notifications\":%" PRIu64
-		    ",\"other_events\":%" PRIu64 ",\"sizes\":[",
-		    label ? label : "", g_users, g_subscribe ? "true" :
-		    "false", g_pings, g_notifications, g_other_events);
+		    ",\"other_events\":%" PRIu64 ",\"recovery_offsets\":%"
+		    PRIu64 ",\"connect_pids\":%" PRIu64 ",\"sizes\":[",
+		    label ? label : "", g_sync ? "sync" : "todo", g_users,
+		    g_subscribe ? "true" : "false", g_pings, g_notifications,
+		    g_other_events, g_offsets, g_connect_pids);
 		for (i = 0; i < n; i++) {
 			struct result	*r = &res[i];
 
@@ -1749,7 +1973,10 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 		if (g_ws[i] != NULL && g_fds[g_ws[i]->fd] == g_ws[i])
 			conn_free(g_ws[i]);
 	}
-	printf("fanout: ok, no lost or duplicated todo:created\n");
+	logf_("%" PRIu64 " of the events carried a recovery offset; %" PRIu64
+	    " of the CONNECTs a pid", g_offsets, g_connect_pids);
+	printf("fanout: ok, no lost or duplicated %s\n", g_sync ?
+	    "sync create" : "todo:created");
 	return (0);
 }
 
@@ -1765,7 +1992,8 @@ usage(void)
 	    "                      [--sizes 1000,10000] [--posts 50] "
 	    "[--warmup 5] [--batch 500]\n"
 	    "                      [--timeout-ms 60000] [--gap-ms 20] "
-	    "[--no-subscribe] [--json OUT] [--label L]\n");
+	    "[--no-subscribe] [--json OUT] [--label L]\n"
+	    "                      [--protocol todo|sync]\n");
 	exit(1);
 }
 
@@ -1822,6 +2050,14 @@ main(int argc, char **argv)
 			json = v;
 		else if (!strcmp(a, "--label"))
 			label = v;
+		else if (!strcmp(a, "--protocol")) {
+			if (!strcmp(v, "sync"))
+				g_sync = 1;
+			else if (!strcmp(v, "todo"))
+				g_sync = 0;
+			else
+				usage();
+		}
 		else
 			usage();
 	}

@@ -39,3 +39,6 @@ fuzz_http_framing_DEPS = $(KORE_TREE)/.patched
 FUZZ_TARGETS += fuzz_email
 fuzz_email_SRCS = fuzz/fuzz_email.c src/app/auth/email.c
 fuzz_email_LDLIBS = -lunistring
+
+FUZZ_TARGETS += fuzz_log
+fuzz_log_SRCS = fuzz/fuzz_log.c src/app/log/log_json.c src/app/log/log_reqid.c

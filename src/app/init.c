@@ -3,7 +3,8 @@
  *
  * kore_parent_configure() runs in the parent before the baked-in kore.conf
  * is parsed: it makes stdout line-buffered (so forked workers never repeat
- * buffered log lines), answers --version and --help (init_args()), takes
+ * buffered log lines), answers --version and --help (init_args()), sets
+ * the log format (LOG_FORMAT, log/log.c) before anything is logged, takes
  * Kore's command line flags, reads the
  * environment, creates the listening server "plain" that kore.conf
  * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
@@ -12,8 +13,8 @@
  * kore_worker_configure() runs in each worker after the sandbox is in
  * place: it sets Kore's request timeouts from the environment, takes its
  * part in the per-address connection cap (http/connlimit.c, whose table
- * kore_parent_configure() mapped before the fork) and opens the store
- * for that worker.
+ * kore_parent_configure() mapped before the fork), gives every request
+ * its id (http/http_reqid.c) and opens the store for that worker.
  *
  * The seccomp filter below adds what the app needs on top of Kore's own
  * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
@@ -34,6 +35,7 @@
 
 #include "app.h"
 #include "http/http.h"
+#include "log/log.h"
 #include "store/db.h"
 #include "job.h"
 #include "realtime/realtime.h"
@@ -95,7 +97,11 @@ kore_parent_configure(int argc, char **argv)
 	/* Workers are forked: a block-buffered stdout repeats lines. */
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 
+	/* --version and --help answer before any setting is read. */
 	init_args(argc, argv);
+
+	/* LOG_FORMAT next: whatever is logged from here on follows it. */
+	log_init();
 
 	config_load();
 	config_secrets();
@@ -119,6 +125,7 @@ kore_worker_configure(void)
 	http_header_timeout = korio.http_header_timeout;
 	http_body_timeout = korio.http_body_timeout;
 	connlimit_worker_init();
+	http_reqid_init();
 
 	job_init();
 	db_init();

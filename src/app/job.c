@@ -25,7 +25,9 @@
  * cleanup() ran, exactly once.
  *
  * work() runs on a pool thread and must not touch Kore state: it reads its
- * inputs from the job and writes its outputs into it. Finished jobs come
+ * inputs from the job and writes its outputs into it. A job keeps the
+ * request id its maker logged with (log/log.h), and its work and its
+ * return (done(), cleanup()) log with it too. Finished jobs come
  * back to the worker through one eventfd in its event loop: no descriptor,
  * no socketpair per job (Kore's tasks made one for each, about a tenth of
  * the CPU of a POST /todos).
@@ -35,6 +37,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,6 +62,8 @@ static int	 job_return(struct job *);
 static void	 job_event(void *, int);
 static void	 job_request_free(struct http_request *);
 static void	 job_free(struct job *);
+static void	 job_log_keep(struct job *);
+static void	 job_log_set(struct job *);
 
 /* One lock for the pools' queues, the places taken and job_done. */
 static pthread_mutex_t	job_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -117,6 +122,7 @@ job_request_new(struct http_request *req, size_t size,
 	j->req = req;
 	j->work = work;
 	j->cleanup = cleanup;
+	job_log_keep(j);
 
 	slot = http_state_create(req, sizeof(*slot), job_request_free);
 	*slot = j;
@@ -151,6 +157,7 @@ job_callback_new(size_t size, void (*work)(struct job *),
 	j->work = work;
 	j->done = done;
 	j->cleanup = cleanup;
+	job_log_keep(j);
 
 	return (j);
 }
@@ -231,7 +238,9 @@ job_thread(void *arg)
 		p->waiting--;
 		pthread_mutex_unlock(&job_lock);
 
+		job_log_set(j);
 		j->work(j);
+		log_req_set(NULL);
 
 		/* One write when the list fills; job_event() takes it all. */
 		if (job_return(j) && write(job_efd, &one, sizeof(one)) == -1) {
@@ -305,6 +314,7 @@ job_event(void *arg, int error)
 		TAILQ_REMOVE(&done, j, list);
 		j->finished = 1;
 
+		job_log_set(j);
 		if (j->detached) {
 			job_free(j);
 		} else if (j->req != NULL) {
@@ -314,7 +324,24 @@ job_event(void *arg, int error)
 				j->done(j);
 			job_free(j);
 		}
+		log_req_set(NULL);
 	}
+}
+
+/* The request id of the lines j's work and return cause: its creator's. */
+static void
+job_log_keep(struct job *j)
+{
+	const char	*id;
+
+	if ((id = log_req_get()) != NULL)
+		(void)snprintf(j->log_req, sizeof(j->log_req), "%s", id);
+}
+
+static void
+job_log_set(struct job *j)
+{
+	log_req_set(j->log_req[0] != '\0' ? j->log_req : NULL);
 }
 
 /*

@@ -15,6 +15,8 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include "log/log.h"
+
 #define JOB_THREADS	4	/* per worker */
 
 /* The pools of job_then(); job_start() starts on the store pool. */
@@ -29,6 +31,8 @@ struct job {
 	void			(*done)(struct job *);
 	void			(*cleanup)(struct job *);
 	void			*arg;
+	/* The request id of the lines its work and return log ("": none). */
+	char			log_req[LOG_REQID_MAX + 1];
 	int			started;
 	int			finished;
 	int			detached;

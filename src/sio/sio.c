@@ -34,6 +34,8 @@
 
 #include <kore/kore.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sio_internal.h"
@@ -62,6 +64,7 @@ sio_config_defaults(struct sio_config *cf)
 	cf->recovery_max_events = 10000;
 	cf->recovery_max_bytes = 2 * 1024 * 1024;
 	cf->recovery_max_sessions = 10000;
+	cf->log = NULL;
 }
 
 /* In kore_parent_configure(): state the workers will share. */
@@ -86,4 +89,24 @@ sio_init(const struct sio_config *cf)
 	engine_init();
 	server_init();
 	eio_endpoint_create(cf->path, &server_handlers);
+}
+
+/*
+ * Every layer's log line about one session or socket (sid): to the
+ * application's sio_conf.log when it set one, else to kore_log().
+ */
+void
+sio_log(int prio, const char *sid, const char *fmt, ...)
+{
+	va_list		args;
+	char		msg[1024];
+
+	va_start(args, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+
+	if (sio_conf.log != NULL)
+		sio_conf.log(prio, sid, msg);
+	else
+		kore_log(prio, "%s", msg);
 }

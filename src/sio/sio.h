@@ -48,6 +48,12 @@ struct sio_config {
 	const char	*cors_origin;
 	int		debug;			/* log handshakes, closes */
 	/*
+	 * The plugin's log lines about one Engine.IO session or Socket.IO
+	 * socket, with its id (sid, NULL for none): NULL logs them with
+	 * kore_log() (msg as it is), else the application does.
+	 */
+	void		(*log)(int prio, const char *sid, const char *msg);
+	/*
 	 * Connection-state recovery (server/server_recover.c): how long a
 	 * socket lost with its connection is kept (0: off, the default:
 	 * no "pid" in CONNECT replies, no offsets on broadcasts), and the

@@ -12,4 +12,7 @@
 /* sio.c */
 extern struct sio_config	sio_conf;
 
+void	sio_log(int, const char *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif /* !SIO_INTERNAL_H */

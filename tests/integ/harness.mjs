@@ -2,6 +2,12 @@
 // free loopback port with a given environment, waits for it to answer, and
 // stops it again, failing the test if the process logged a sanitizer report,
 // a sandbox violation or a dead worker.
+//
+// With KORIO_TEST_LOG_DIR set (make integ sets it), every server log it
+// captures is kept there when the server exits, with the secrets of that
+// run: the token secrets of its DATA_DIR and environment, and every
+// password the REST client sent and token it got. 99-log-secrets.test.mjs,
+// the last file of the run, scans them all (scanLogSecrets()).
 
 import { execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
@@ -53,6 +59,70 @@ export async function freePort() {
 
 export function tempDir(prefix = "korio-test-") {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// ---- the run's logs and secrets (KORIO_TEST_LOG_DIR) ----------------------
+
+const LOG_DIR = process.env.KORIO_TEST_LOG_DIR;
+const LOG_NAME = path.basename(process.argv[1] ?? "node").replace(/[^\w.-]/g, "_");
+const runSecrets = new Set();
+let logSeq = 0;
+
+// A secret this run used (a password, token or key), for the final scan.
+export function recordSecret(s) {
+  if (LOG_DIR && typeof s === "string" && s !== "") runSecrets.add(s);
+}
+
+function writeSecrets() {
+  if (!LOG_DIR || runSecrets.size === 0) return;
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  fs.writeFileSync(path.join(LOG_DIR, `${LOG_NAME}-${process.pid}.secrets.json`),
+    JSON.stringify([...runSecrets]));
+}
+process.on("exit", writeSecrets);
+
+// When a server exits: the secrets its DATA_DIR and environment held.
+function keepSecrets(dataDir, env) {
+  if (!LOG_DIR) return;
+  for (const f of ["token_secret", "refresh_token_secret"]) {
+    try {
+      recordSecret(fs.readFileSync(path.join(dataDir, f), "utf8").trim());
+    } catch {
+      // none: production, or a server that never got that far
+    }
+  }
+  recordSecret(env.TOKEN_SECRET);
+  recordSecret(env.REFRESH_TOKEN_SECRET);
+  writeSecrets();
+}
+
+// Once its output is all read: its log.
+function keepLog(out) {
+  if (!LOG_DIR) return;
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  fs.writeFileSync(path.join(LOG_DIR, `${LOG_NAME}-${process.pid}-${++logSeq}.log`), out);
+}
+
+// Passwords the test suites use outside restClient (rt-util.mjs signup).
+export const KNOWN_PASSWORDS = ["correct horse battery"];
+
+// What in text gives a secret away: any of secrets (those shorter than 8
+// characters are too likely to occur by chance, and are not looked for),
+// the known test passwords, and anything shaped like a JWT. Returns a list
+// of findings, each { what, where }: where is the text around it, the
+// secret itself blanked out; [] when clean.
+export function scanLogSecrets(text, secrets = []) {
+  const found = [];
+  const near = (i, len) => JSON.stringify(text.slice(Math.max(0, i - 60), i) +
+    "<secret>" + text.slice(i + len, i + len + 40));
+  for (const s of new Set([...secrets, ...KNOWN_PASSWORDS])) {
+    if (typeof s !== "string" || s.length < 8) continue;
+    const i = text.indexOf(s);
+    if (i !== -1) found.push({ what: `a secret (${s.length} characters)`, where: near(i, s.length) });
+  }
+  const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+  for (const m of text.matchAll(jwt)) found.push({ what: "a JWT", where: near(m.index, m[0].length) });
+  return found;
 }
 
 // Returns a handle on a running server:
@@ -110,7 +180,11 @@ export async function startServer(opts = {}) {
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
   const exited = new Promise((resolve) => {
-    child.on("exit", (code, sig) => resolve({ code, sig }));
+    child.on("exit", (code, sig) => {
+      keepSecrets(dataDir, env);
+      resolve({ code, sig });
+    });
+    child.on("close", () => keepLog(out));
     child.on("error", (err) => {
       out += `spawn failed: ${err.message}\n`;
       resolve({ code: -1, sig: null });
@@ -298,6 +372,10 @@ export function restClient(url, { record = false } = {}) {
     } catch {
       body = undefined;
     }
+    recordSecret(opts.token ?? undefined);
+    recordSecret(opts.body?.password);
+    recordSecret(body?.data?.token);
+    recordSecret(body?.data?.refreshToken);
     if (body !== undefined) assertNoHashSalt(body, `${method} ${path}`);
     if (record) seen.push(text);
     return { status: r.status, headers: r.headers, text, body };

@@ -60,3 +60,6 @@ test_email_LDLIBS = -lunistring
 UNIT_TESTS += test_throttle
 test_throttle_SRCS = tests/unit/test_throttle.c src/app/auth/throttle.c
 test_throttle_LIBS = libcrypto
+
+UNIT_TESTS += test_log
+test_log_SRCS = tests/unit/test_log.c src/app/log/log_json.c src/app/log/log_reqid.c

@@ -35,6 +35,11 @@ int	page_readyz(struct http_request *);
 int	page_livez(struct http_request *);
 int	page_realtime_health(struct http_request *);
 
+/* http_reqid.c */
+void		 http_reqid_init(void);
+const char	*http_reqid(struct http_request *);
+int		 page_not_found(struct http_request *);
+
 /* http_util.c */
 void	http_util_json(struct http_request *, int, const char *);
 void	http_util_cors(struct http_request *);

@@ -40,6 +40,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "log/log.h"
 #include "realtime/limit.h"
 #include "realtime/realtime.h"
 #include "sio.h"
@@ -156,6 +157,7 @@ realtime_init(void)
 	    1, 1000000);
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
+	cf.log = log_sio;
 	cf.recovery_ms = (uint32_t)rt_env_num("RECOVERY_MAX_DISCONNECTION_MS",
 	    120000, 0, 86400000);
 	cf.recovery_max_events = (size_t)rt_env_num("RECOVERY_MAX_EVENTS",
@@ -226,8 +228,8 @@ static void
 rt_refuse(struct sio_socket *so, const char *message, const char *why)
 {
 	if (korio.ws_debug)
-		kore_log(LOG_INFO, "realtime: socket %s refused: %s (%s)",
-		    sio_socket_id(so), message, why);
+		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s "
+		    "refused: %s (%s)", sio_socket_id(so), message, why);
 	sio_reject(so, message, NULL);
 }
 
@@ -250,9 +252,9 @@ rt_accepted(struct sio_socket *so, const char *user, int64_t exp, int admin)
 		was = json_string_value(json_object_get(saved, "user"));
 		if (was == NULL || strcmp(was, user) != 0) {
 			if (korio.ws_debug)
-				kore_log(LOG_INFO, "realtime: socket %s of "
-				    "another user, not recovered",
-				    sio_socket_id(so));
+				log_sid(LOG_INFO, sio_socket_id(so),
+				    "realtime: socket %s of another user, "
+				    "not recovered", sio_socket_id(so));
 			sio_socket_recover_cancel(so);
 			saved = NULL;
 		}
@@ -284,8 +286,8 @@ rt_accepted(struct sio_socket *so, const char *user, int64_t exp, int admin)
 	else
 		(void)sio_leave(so, "admin");
 	if (korio.ws_debug)
-		kore_log(LOG_INFO, "realtime: socket %s is user %s",
-		    sio_socket_id(so), user);
+		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s is "
+		    "user %s", sio_socket_id(so), user);
 
 	presence_socket_added(user, so);
 	rs->present = 1;
@@ -327,8 +329,8 @@ rt_disconnect(struct sio_socket *so, const char *reason)
 		(void)limit_take(sio_socket_sid(so), kore_time_ms());
 
 	if (korio.ws_debug)
-		kore_log(LOG_INFO, "realtime: socket %s of user %s gone: %s",
-		    sio_socket_id(so), rs->user, reason);
+		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s of "
+		    "user %s gone: %s", sio_socket_id(so), rs->user, reason);
 
 	if (rs->present)
 		presence_socket_removed(rs->user);
@@ -355,8 +357,8 @@ rt_allow(struct sio_socket *so, const struct sio_event *ev)
 		    json_pack("[{s:s}]", "message", "Rate limit exceeded"));
 		return (0);
 	case LIMIT_ABUSE:
-		kore_log(LOG_NOTICE, "realtime: socket %s of user %s keeps "
-		    "exceeding the rate limit, disconnecting",
+		log_sid(LOG_NOTICE, sio_socket_id(so), "realtime: socket %s "
+		    "of user %s keeps exceeding the rate limit, disconnecting",
 		    sio_socket_id(so), rs->user);
 		sio_disconnect(so);
 		return (0);
@@ -384,7 +386,7 @@ rt_budget(struct sio_socket *so)
 
 	/* Closing the session ends so too: no reject after it. */
 	if (r == LIMIT_ABUSE) {
-		kore_log(LOG_NOTICE, "realtime: connection %s keeps "
+		log_sid(LOG_NOTICE, sid, "realtime: connection %s keeps "
 		    "connecting past the rate limit, closing it", sid);
 		sio_socket_close_session(so, "rate limit");
 	} else {
@@ -494,8 +496,8 @@ rt_leave(struct sio_socket *so, const struct sio_event *ev)
 
 	(void)snprintf(room, sizeof(room), "project:%s", project);
 	if (sio_leave(so, room) && korio.ws_debug)
-		kore_log(LOG_INFO, "realtime: socket %s left %s",
-		    sio_socket_id(so), room);
+		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s "
+		    "left %s", sio_socket_id(so), room);
 	rt_reply(so, ev->ack_id, json_pack("{s:b}", "ok", 1));
 }
 
@@ -663,8 +665,8 @@ rt_job_done(struct job *job)
 
 	if (j->kind == RT_JOB_CONNECT) {
 		if (j->failed) {
-			kore_log(LOG_WARNING, "realtime: store unavailable "
-			    "during a handshake");
+			log_sid(LOG_WARNING, sio_socket_id(j->so), "realtime: "
+			    "store unavailable during a handshake");
 			sio_reject(j->so, "Server error", NULL);
 		} else if (!j->found) {
 			rt_refuse(j->so, "User not found", "no such user");
@@ -681,15 +683,16 @@ rt_job_done(struct job *job)
 		rt_error(j->so, j->ack, "Server error");
 	} else if (!j->member) {
 		if (korio.ws_debug)
-			kore_log(LOG_INFO, "realtime: socket %s may not join "
-			    "project %s", sio_socket_id(j->so), j->project);
+			log_sid(LOG_INFO, sio_socket_id(j->so), "realtime: "
+			    "socket %s may not join project %s",
+			    sio_socket_id(j->so), j->project);
 		rt_error(j->so, j->ack, "Forbidden");
 	} else {
 		(void)snprintf(room, sizeof(room), "project:%s", j->project);
 		(void)sio_join(j->so, room);
 		if (korio.ws_debug)
-			kore_log(LOG_INFO, "realtime: socket %s joined %s",
-			    sio_socket_id(j->so), room);
+			log_sid(LOG_INFO, sio_socket_id(j->so), "realtime: "
+			    "socket %s joined %s", sio_socket_id(j->so), room);
 		rt_reply(j->so, j->ack, json_pack("{s:b}", "ok", 1));
 	}
 	rt_release(j->so);

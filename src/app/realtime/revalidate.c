@@ -24,6 +24,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "log/log.h"
 #include "realtime/realtime.h"
 #include "sio.h"
 #include "store/store.h"
@@ -146,8 +147,9 @@ reval_expire(struct sio_socket *so, const char *reason)
 	struct rt_sock	*rs = sio_socket_udata(so);
 
 	if (korio.ws_debug)
-		kore_log(LOG_INFO, "realtime: socket %s of user %s: session "
-		    "no longer valid (%s)", sio_socket_id(so), rs->user, reason);
+		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s of "
+		    "user %s: session no longer valid (%s)", sio_socket_id(so),
+		    rs->user, reason);
 
 	(void)sio_emit(so, "sync:auth-expired",
 	    json_pack("[{s:s}]", "reason", reason));

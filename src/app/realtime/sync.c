@@ -35,6 +35,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "log/log.h"
 #include "sio.h"
 #include "realtime/query.h"
 #include "realtime/realtime.h"
@@ -68,11 +69,15 @@ static char	*sync_room(const char *, const char *, const char *);
 static json_int_t sync_epoch_ms(void);
 
 static json_t	*sync_filter(struct sio_socket *, json_t *);
+struct sync_side;
+static int	sync_side(json_t *, const char *, const char *, const char *,
+		    struct sync_side *);
 static int	sync_covers(struct sio_socket *, struct rt_sock *,
-		    const char *, const char *, const char *, const json_t *,
+		    const char *, const char *, const struct sync_side *);
+static int	sync_readable(const struct rt_sock *,
+		    const struct sync_side *);
+static int	sync_matches(const struct sync_side *, const char *,
 		    const json_t *);
-static int	sync_readable(const struct rt_sock *, const char *,
-		    const json_t *, const json_t *);
 static int	sync_in(const json_t *, const char *);
 static json_t	*sync_variant(json_t *, const char *);
 static const char *sync_collection(const json_t *);
@@ -378,8 +383,9 @@ sync_query_finish(struct job *job)
 		return;
 
 	if (j->failed)
-		kore_log(LOG_WARNING, "realtime: store unavailable for a "
-		    "query subscription of socket %s", sio_socket_id(j->so));
+		log_sid(LOG_WARNING, sio_socket_id(j->so), "realtime: store "
+		    "unavailable for a query subscription of socket %s",
+		    sio_socket_id(j->so));
 	else if (j->member)
 		sync_query_done(j->so, j->query, j->client_id);
 	rt_release(j->so);
@@ -504,56 +510,113 @@ sync_in(const json_t *a, const char *s)
 	return (0);
 }
 
-/* May the socket's user read state d of collection c (section 8)? */
+/*
+ * One side (before or after) of a change, with what every socket asks of
+ * it worked out once and kept in the change (the plugin decodes a change
+ * once per worker and hands the same object to every socket):
+ * ch["\001s<side>"] = {"m": {user: true} for the readers by membership
+ * (the todo's project members, or the project's own), "q": {queryId:
+ * whether the state matches}}.
+ */
+struct sync_side {
+	const char	*c;
+	const json_t	*d;
+	json_t		*readers;
+	json_t		*matches;
+};
+
 static int
-sync_readable(const struct rt_sock *rs, const char *c, const json_t *d,
-    const json_t *members)
+sync_side(json_t *ch, const char *c, const char *side, const char *mkey,
+    struct sync_side *sd)
+{
+	json_t		*cache, *m;
+	const json_t	*list;
+	char		key[8];
+	size_t		i;
+
+	sd->c = c;
+	sd->d = json_object_get(ch, side);
+	if (!json_is_object(sd->d))
+		return (0);
+
+	(void)snprintf(key, sizeof(key), "\001s%s", side);
+	if ((cache = json_object_get(ch, key)) == NULL) {
+		cache = json_pack("{s:{},s:{}}", "m", "q");
+		if (cache == NULL)
+			return (0);
+		list = !strcmp(c, "projects") ?
+		    json_object_get(sd->d, "members") :
+		    json_object_get(ch, mkey);
+		json_array_foreach(list, i, m) {
+			if (json_is_string(m))
+				(void)json_object_set(json_object_get(cache,
+				    "m"), json_string_value(m), json_true());
+		}
+		(void)json_object_set_new(ch, key, cache);
+	}
+	sd->readers = json_object_get(cache, "m");
+	sd->matches = json_object_get(cache, "q");
+
+	return (1);
+}
+
+/* May the socket's user read this state (section 8)? */
+static int
+sync_readable(const struct rt_sock *rs, const struct sync_side *sd)
 {
 	const char	*owner;
 
-	if (rs->admin)
+	if (rs->admin || json_object_get(sd->readers, rs->user) != NULL)
 		return (1);
-	if (!strcmp(c, "projects"))
-		return (sync_in(json_object_get(d, "members"), rs->user));
+	if (!strcmp(sd->c, "projects"))
+		return (0);
+	owner = json_string_value(json_object_get(sd->d, "ownerId"));
+	return (owner != NULL && !strcmp(owner, rs->user));
+}
 
-	owner = json_string_value(json_object_get(d, "ownerId"));
-	if (owner != NULL && !strcmp(owner, rs->user))
-		return (1);
-	return (sync_in(members, rs->user));
+/* Does query q (kept under qid) match the state? Asked once per qid. */
+static int
+sync_matches(const struct sync_side *sd, const char *qid, const json_t *q)
+{
+	json_t		*v;
+	int		 r;
+
+	if ((v = json_object_get(sd->matches, qid)) != NULL)
+		return (json_is_true(v));
+	r = query_match(q, sd->d);
+	(void)json_object_set_new(sd->matches, qid, json_boolean(r));
+	return (r);
 }
 
 /*
- * Does one of the socket's subscriptions cover state d (section 8)? c and
- * id are the change's; droom and mroom its document and model rooms.
+ * Does one of the socket's subscriptions cover this state (section 8)?
+ * droom and mroom are the change's document and model rooms.
  */
 static int
-sync_covers(struct sio_socket *so, struct rt_sock *rs, const char *c,
-    const char *droom, const char *mroom, const json_t *d,
-    const json_t *members)
+sync_covers(struct sio_socket *so, struct rt_sock *rs, const char *droom,
+    const char *mroom, const struct sync_side *sd)
 {
 	const char	*owner, *qid;
 	json_t		*q;
 
-	if (!json_is_object(d) || !sync_readable(rs, c, d, members))
+	if (!sync_readable(rs, sd))
 		return (0);
 
 	if (sio_in_room(so, droom))
 		return (1);
 
 	if (sio_in_room(so, mroom)) {
-		if (!strcmp(c, "projects") &&
-		    sync_in(json_object_get(d, "members"), rs->user))
-			return (1);
-		owner = json_string_value(json_object_get(d, "ownerId"));
-		if (!strcmp(c, "todos") && owner != NULL &&
-		    !strcmp(owner, rs->user))
+		if (!strcmp(sd->c, "projects"))
+			return (json_object_get(sd->readers, rs->user) != NULL);
+		owner = json_string_value(json_object_get(sd->d, "ownerId"));
+		if (owner != NULL && !strcmp(owner, rs->user))
 			return (1);
 	}
 
-	if (strcmp(c, "todos") || rs->queries == NULL)
+	if (strcmp(sd->c, "todos") || rs->queries == NULL)
 		return (0);
 	json_object_foreach(rs->queries, qid, q) {
-		if (query_match(q, d))
+		if (sync_matches(sd, qid, q))
 			return (1);
 	}
 	return (0);
@@ -594,10 +657,11 @@ sync_variant(json_t *ch, const char *kind)
 static json_t *
 sync_filter(struct sio_socket *so, json_t *ch)
 {
-	struct rt_sock	*rs;
-	const char	*m, *c, *id;
-	char		droom[64], mroom[32];
-	int		ca, cb;
+	struct rt_sock		*rs;
+	struct sync_side	 sd;
+	const char		*m, *c, *id;
+	char			 droom[64], mroom[32];
+	int			 ca, cb;
 
 	if ((rs = sio_socket_udata(so)) == NULL ||
 	    (m = json_string_value(json_object_get(ch, "m"))) == NULL ||
@@ -607,10 +671,10 @@ sync_filter(struct sio_socket *so, json_t *ch)
 
 	(void)snprintf(droom, sizeof(droom), "document:%s:%s", c, id);
 	(void)snprintf(mroom, sizeof(mroom), "model:%s", c);
-	ca = sync_covers(so, rs, c, droom, mroom, json_object_get(ch, "a"),
-	    json_object_get(ch, "am"));
-	cb = !ca && strcmp(m, "create") && sync_covers(so, rs, c, droom,
-	    mroom, json_object_get(ch, "b"), json_object_get(ch, "bm"));
+	ca = sync_side(ch, c, "a", "am", &sd) &&
+	    sync_covers(so, rs, droom, mroom, &sd);
+	cb = !ca && strcmp(m, "create") && sync_side(ch, c, "b", "bm", &sd) &&
+	    sync_covers(so, rs, droom, mroom, &sd);
 
 	if (!strcmp(m, "create"))
 		return (ca ? sync_variant(ch, SYNC_V_CREATE) : NULL);

@@ -409,7 +409,7 @@ engine_session_new(int ep, int transport)
 	sbuf_free(&b);
 
 	if (sio_conf.debug) {
-		kore_log(LOG_INFO, "eio: session %s open (%s)", s->sid,
+		sio_log(LOG_INFO, s->sid, "eio: session %s open (%s)", s->sid,
 		    transport == T_POLLING ? "polling" : "websocket");
 	}
 
@@ -467,7 +467,8 @@ engine_session_close(struct eio_session *s, const char *reason, int client)
 	session_hb_set(s, HB_NONE, 0);
 
 	if (sio_conf.debug)
-		kore_log(LOG_INFO, "eio: session %s closed: %s", s->sid, reason);
+		sio_log(LOG_INFO, s->sid, "eio: session %s closed: %s",
+		    s->sid, reason);
 
 	if (engine_endpoints[s->ep].h.close != NULL)
 		engine_endpoints[s->ep].h.close(s, reason);

@@ -28,8 +28,9 @@ engine_poll_enqueue(struct eio_session *s, struct sio_frame *f)
 	s->qbytes += f->len;
 
 	if (sio_conf.max_buffer > 0 && s->qbytes > sio_conf.max_buffer) {
-		kore_log(LOG_NOTICE, "eio: session %s: more than %zu bytes "
-		    "waiting for a poll, closing", s->sid, sio_conf.max_buffer);
+		sio_log(LOG_NOTICE, s->sid, "eio: session %s: more than %zu "
+		    "bytes waiting for a poll, closing", s->sid,
+		    sio_conf.max_buffer);
 		engine_session_close(s, "transport error", 0);
 	}
 }

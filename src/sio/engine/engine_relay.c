@@ -248,8 +248,8 @@ engine_msg_ws_out(u_int16_t src, const u_int8_t *data, size_t len)
 		if ((w = hmap_get(&engine_ws_remote, &id, sizeof(id))) == NULL)
 			continue;
 		if (!frame_send_ws(w->c, f, sio_conf.max_buffer)) {
-			kore_log(LOG_NOTICE, "eio: relayed session %s: client "
-			    "is not reading, closing", w->sid);
+			sio_log(LOG_NOTICE, w->sid, "eio: relayed session %s: "
+			    "client is not reading, closing", w->sid);
 			kore_connection_disconnect(w->c);
 		}
 	}

@@ -99,8 +99,8 @@ engine_ws_send(struct eio_session *s, struct eio_peer *p,
 		return;
 
 	if (!frame_send_ws(p->ws->c, f, sio_conf.max_buffer)) {
-		kore_log(LOG_NOTICE, "eio: session %s: client is not reading "
-		    "(more than %zu bytes queued), closing", s->sid,
+		sio_log(LOG_NOTICE, s->sid, "eio: session %s: client is not "
+		    "reading (more than %zu bytes queued), closing", s->sid,
 		    sio_conf.max_buffer);
 		engine_session_close(s, "transport error", 0);
 	}
@@ -251,7 +251,7 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 	engine_ws_up_done(s, 0);
 
 	if (sio_conf.debug)
-		kore_log(LOG_INFO, "eio: session %s upgraded", s->sid);
+		sio_log(LOG_INFO, s->sid, "eio: session %s upgraded", s->sid);
 
 	for (i = 0; i < s->qlen && s->state == SESS_OPEN; i++)
 		engine_ws_send(s, &s->ws, s->q[i]);

@@ -204,8 +204,8 @@ server_message(struct eio_session *s, const u_int8_t *data, size_t len,
 		return;
 	if (r == SIO_REASM_ERROR) {
 		if (sio_conf.debug)
-			kore_log(LOG_INFO, "sio: %s: bad packet, closing",
-			    eio_session_id(s));
+			sio_log(LOG_INFO, eio_session_id(s), "sio: %s: bad "
+			    "packet, closing", eio_session_id(s));
 		eio_close(s, "parse error");
 		return;
 	}
@@ -249,8 +249,9 @@ server_tick(void *arg, u_int64_t now)
 	    c->deadline <= now) {
 		server_ctq_remove(c);
 		if (sio_conf.debug)
-			kore_log(LOG_INFO, "sio: %s: no namespace connected in "
-			    "time, closing", eio_session_id(c->s));
+			sio_log(LOG_INFO, eio_session_id(c->s), "sio: %s: no "
+			    "namespace connected in time, closing",
+			    eio_session_id(c->s));
 		eio_close(c->s, "connect timeout");
 	}
 }

@@ -225,8 +225,8 @@ server_recover_connect(struct sio_socket *so, json_t *auth)
 	if (!replay_log_covers(&recover_log, offset)) {
 		recover_late++;
 		if (sio_conf.debug) {
-			kore_log(LOG_INFO, "sio: socket %s: offset %s is "
-			    "older than the broadcasts kept, new session",
+			sio_log(LOG_INFO, so->id, "sio: socket %s: offset %s "
+			    "is older than the broadcasts kept, new session",
 			    so->id, json_string_value(off));
 		}
 		return (0);
@@ -283,8 +283,8 @@ server_recover_restore(struct sio_socket *so)
 	sio_defer_end();
 
 	if (sio_conf.debug) {
-		kore_log(LOG_INFO, "sio: socket %s recovered: %zu rooms, %zu "
-		    "messages replayed", so->id, so->member.count, n);
+		sio_log(LOG_INFO, so->id, "sio: socket %s recovered: %zu "
+		    "rooms, %zu messages replayed", so->id, so->member.count, n);
 	}
 	free(rec);
 }
@@ -392,14 +392,15 @@ recover_report(u_int64_t now)
 	recover_reported = now;
 
 	if (recover_dropped > 0) {
-		kore_log(LOG_NOTICE, "sio: recovery: %llu lost sockets dropped "
-		    "before their time (more than %zu kept on this worker)",
+		sio_log(LOG_NOTICE, NULL, "sio: recovery: %llu lost sockets "
+		    "dropped before their time (more than %zu kept on this "
+		    "worker)",
 		    (unsigned long long)recover_dropped,
 		    sio_conf.recovery_max_sessions);
 	}
 	if (recover_late > 0) {
-		kore_log(LOG_NOTICE, "sio: recovery: %llu clients came back "
-		    "after the last %zu broadcasts kept here (at most %zu "
+		sio_log(LOG_NOTICE, NULL, "sio: recovery: %llu clients came "
+		    "back after the last %zu broadcasts kept here (at most %zu "
 		    "bytes) and started new sessions",
 		    (unsigned long long)recover_late,
 		    sio_conf.recovery_max_events, sio_conf.recovery_max_bytes);

@@ -94,7 +94,7 @@ sio_accept(struct sio_socket *so)
 	(void)server_emit_packet(so, SIO_PACKET_CONNECT, -1, reply, NULL, 0);
 
 	if (sio_conf.debug && so->client != NULL) {
-		kore_log(LOG_INFO, "sio: %s: socket %s connected to %s",
+		sio_log(LOG_INFO, so->id, "sio: %s: socket %s connected to %s",
 		    eio_session_id(so->client->s), so->id, n->name);
 	}
 
@@ -124,7 +124,8 @@ sio_reject(struct sio_socket *so, const char *message, json_t *data)
 	    NULL, 0);
 
 	if (sio_conf.debug) {
-		kore_log(LOG_INFO, "sio: %s: connect to %s refused: %s",
+		sio_log(LOG_INFO, eio_session_id(so->client->s),
+		    "sio: %s: connect to %s refused: %s",
 		    eio_session_id(so->client->s), so->nsp->name, message);
 	}
 
@@ -256,8 +257,8 @@ server_socket_close(struct sio_socket *so, const char *reason)
 		so->nsp->count--;
 		(void)rooms_leave_all(&so->nsp->rooms, &so->member);
 		if (sio_conf.debug && reason != NULL) {
-			kore_log(LOG_INFO, "sio: socket %s disconnected: %s",
-			    so->id, reason);
+			sio_log(LOG_INFO, so->id, "sio: socket %s "
+			    "disconnected: %s", so->id, reason);
 		}
 		if (so->nsp->on_disconnect != NULL && reason != NULL)
 			so->nsp->on_disconnect(so, reason);

@@ -42,3 +42,9 @@ fuzz_email_LDLIBS = -lunistring
 
 FUZZ_TARGETS += fuzz_log
 fuzz_log_SRCS = fuzz/fuzz_log.c src/app/log/log_json.c src/app/log/log_reqid.c
+
+# The metrics' /proc parsers, escaping, numbers and histogram buckets.
+FUZZ_TARGETS += fuzz_metrics
+fuzz_metrics_SRCS = fuzz/fuzz_metrics.c src/app/metrics/prom.c \
+    src/app/metrics/metrics_render.c src/app/metrics/metrics_proc.c \
+    fuzz/metrics_stubs.c

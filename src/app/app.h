@@ -20,9 +20,14 @@
 
 #include "netaddr.h"
 
-/* korio's version: `korio --version`, the Debian package (make deb). */
+/* korio's version: `korio --version`, korio_build_info (metrics), the
+ * Debian package (make deb). */
 #define KORIO_VERSION "0.2.0"
 
+/* Who may GET /metrics (METRICS, METRICS_TOKEN). */
+#define METRICS_OFF		0	/* nobody: 404 */
+#define METRICS_PUBLIC		1	/* anyone */
+#define METRICS_TOKEN		2	/* Authorization: Bearer <token> */
 
 /* Runtime settings, read from the environment by the parent process. */
 struct korio_config {
@@ -53,6 +58,8 @@ struct korio_config {
 	int64_t		fails_address_window;	/* seconds */
 	u_int32_t	fails_per_account;	/* 0: no limit */
 	int64_t		fails_account_window;	/* seconds */
+	int		metrics;		/* METRICS_OFF, ... */
+	u_int8_t	metrics_token[32];	/* SHA-256 of METRICS_TOKEN */
 };
 
 extern struct korio_config	korio;

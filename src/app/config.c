@@ -15,6 +15,8 @@
 
 #include <kore/kore.h>
 
+#include <openssl/sha.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
 static void	config_logins(void);
+static void	config_metrics(void);
 static void	config_data_dir(void);
 static void	config_private(const char *);
 
@@ -73,6 +76,8 @@ config_load(void)
 	    10, 1, 3600);
 	config_proxies();
 	config_logins();
+	config_metrics();
+
 	config_data_dir();
 }
 
@@ -305,6 +310,49 @@ config_data_dir(void)
 	config_private("korio.db-shm");
 	config_private("token_secret");
 	config_private("refresh_token_secret");
+}
+
+/*
+ * METRICS and METRICS_TOKEN: who may GET /metrics. Off unless METRICS is
+ * public or METRICS_TOKEN is set (METRICS=off still turns it off). Only
+ * the token's SHA-256 is kept; neither is ever logged.
+ */
+static void
+config_metrics(void)
+{
+	const char	*mode, *token;
+
+	mode = getenv("METRICS");
+	if (mode != NULL && *mode == '\0')
+		mode = NULL;
+	token = getenv("METRICS_TOKEN");
+	if (token != NULL && *token == '\0')
+		token = NULL;
+
+	korio.metrics = token != NULL ? METRICS_TOKEN : METRICS_OFF;
+	if (mode == NULL || !strcmp(mode, "token")) {
+		if (mode != NULL && token == NULL)
+			fatal("METRICS=token needs METRICS_TOKEN");
+	} else if (!strcmp(mode, "public")) {
+		if (token != NULL)
+			fatal("METRICS=public and METRICS_TOKEN: set one of "
+			    "them");
+		korio.metrics = METRICS_PUBLIC;
+	} else if (!strcmp(mode, "off") || !strcmp(mode, "false") ||
+	    !strcmp(mode, "0")) {
+		korio.metrics = METRICS_OFF;
+	} else {
+		fatal("METRICS: expected off, public or token, got '%s'",
+		    mode);
+	}
+
+	if (korio.metrics == METRICS_TOKEN) {
+		if (strlen(token) < SECRET_MIN_LEN)
+			fatal("METRICS_TOKEN must be at least %d characters",
+			    SECRET_MIN_LEN);
+		(void)SHA256((const unsigned char *)token, strlen(token),
+		    korio.metrics_token);
+	}
 }
 
 static void

@@ -8,10 +8,12 @@
  * Kore's command line flags, reads the
  * environment, creates the listening server "plain" that kore.conf
  * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
- * what the workers share (the broadcast counter, the login counters).
+ * what the workers share (the broadcast counter, the login counters,
+ * the metrics' blocks).
  *
  * kore_worker_configure() runs in each worker after the sandbox is in
- * place: it sets Kore's request timeouts from the environment, takes its
+ * place: it takes its metrics block (first, so that all that follows is
+ * counted), sets Kore's request timeouts from the environment, takes its
  * part in the per-address connection cap (http/connlimit.c, whose table
  * kore_parent_configure() mapped before the fork), gives every request
  * its id (http/http_reqid.c) and opens the store for that worker.
@@ -19,7 +21,8 @@
  * The seccomp filter below adds what the app needs on top of Kore's own
  * list: threads (the job pool, the SQLite checkpoint, the MongoDB pool)
  * and the job pool's eventfd, TCP sockets for
- * MongoDB, and the file calls SQLite makes.
+ * MongoDB, the file calls SQLite makes, and reading directories (the open
+ * descriptors of /proc/<pid>/fd, for GET /metrics).
  */
 
 #include <sys/types.h>
@@ -38,6 +41,7 @@
 #include "log/log.h"
 #include "store/db.h"
 #include "job.h"
+#include "metrics/metrics.h"
 #include "realtime/realtime.h"
 #include "sio.h"
 
@@ -82,6 +86,8 @@ KORE_SECCOMP_FILTER("korio",
 	KORE_SYSCALL_ALLOW(fchmod),
 	KORE_SYSCALL_ALLOW(getpid),
 	KORE_SYSCALL_ALLOW(mremap),
+	/* /proc/<pid>/fd, counted for GET /metrics. */
+	KORE_SYSCALL_ALLOW(getdents64),
 	/* Sanitizer runtimes and glibc internals. */
 	KORE_SYSCALL_ALLOW(prctl),
 	KORE_SYSCALL_ALLOW(gettid),
@@ -108,6 +114,7 @@ kore_parent_configure(int argc, char **argv)
 	init_listen();
 	sio_parent_init();
 	connlimit_parent_init();
+	metrics_parent_init();
 	routes_login_init();
 
 	if (korio.workers > 0)
@@ -121,6 +128,8 @@ kore_parent_configure(int argc, char **argv)
 void
 kore_worker_configure(void)
 {
+	metrics_worker_init();
+
 	/* Kore's own request timeouts, from the environment. */
 	http_header_timeout = korio.http_header_timeout;
 	http_body_timeout = korio.http_body_timeout;

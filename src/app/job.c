@@ -31,6 +31,9 @@
  * back to the worker through one eventfd in its event loop: no descriptor,
  * no socketpair per job (Kore's tasks made one for each, about a tenth of
  * the CPU of a POST /todos).
+ *
+ * How many jobs wait for each pool is korio_job_queue_depth (metrics):
+ * every change goes through job_wait().
  */
 
 #include <sys/eventfd.h>
@@ -45,6 +48,7 @@
 
 #include "app.h"
 #include "job.h"
+#include "metrics/metrics.h"
 
 TAILQ_HEAD(job_list, job);
 
@@ -58,6 +62,7 @@ struct job_pool {
 static void	 job_pool_start(int, int, int);
 static void	*job_thread(void *);
 static void	 job_enqueue(struct job *, int);
+static void	 job_wait(int, int);
 static int	 job_return(struct job *);
 static void	 job_event(void *, int);
 static void	 job_request_free(struct http_request *);
@@ -173,7 +178,7 @@ job_start(struct job *j)
 	__atomic_add_fetch(&job_inflight, 1, __ATOMIC_SEQ_CST);
 
 	pthread_mutex_lock(&job_lock);
-	job_pools[JOB_POOL_STORE].waiting++;
+	job_wait(JOB_POOL_STORE, 1);
 	job_enqueue(j, JOB_POOL_STORE);
 	pthread_mutex_unlock(&job_lock);
 }
@@ -193,7 +198,7 @@ job_then(struct job *j, int pool, void (*work)(struct job *))
 	pthread_mutex_lock(&job_lock);
 	ok = p->bound == 0 || p->waiting < p->bound;
 	if (ok) {
-		p->waiting++;
+		job_wait(pool, 1);
 		j->next = work;
 		j->next_pool = pool;
 	}
@@ -235,7 +240,7 @@ job_thread(void *arg)
 			pthread_cond_wait(&p->wake, &job_lock);
 		TAILQ_REMOVE(&p->queue, j, list);
 		j->queued = 0;
-		p->waiting--;
+		job_wait(j->pool, -1);
 		pthread_mutex_unlock(&job_lock);
 
 		job_log_set(j);
@@ -270,7 +275,7 @@ job_return(struct job *j)
 			pthread_mutex_unlock(&job_lock);
 			return (0);
 		}
-		job_pools[j->next_pool].waiting--;
+		job_wait(j->next_pool, -1);
 	}
 
 	wake = TAILQ_EMPTY(&job_done);
@@ -289,6 +294,14 @@ job_enqueue(struct job *j, int pool)
 	j->queued = 1;
 	TAILQ_INSERT_TAIL(&job_pools[pool].queue, j, list);
 	pthread_cond_signal(&job_pools[pool].wake);
+}
+
+/* Under job_lock: pool's count of jobs waiting (or places taken) moves. */
+static void
+job_wait(int pool, int delta)
+{
+	job_pools[pool].waiting += delta;
+	metrics_job_waiting(pool, job_pools[pool].waiting);
 }
 
 /* The worker's event loop: finished jobs back to their owners. */
@@ -365,7 +378,7 @@ job_request_free(struct http_request *req)
 	pthread_mutex_lock(&job_lock);
 	if ((waited = (j->queued && j->pool == JOB_POOL_HASH))) {
 		TAILQ_REMOVE(&job_pools[j->pool].queue, j, list);
-		job_pools[j->pool].waiting--;
+		job_wait(j->pool, -1);
 		j->queued = 0;
 	} else if (j->started && !j->finished) {
 		j->detached = 1;

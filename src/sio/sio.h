@@ -116,10 +116,39 @@ typedef json_t	*(*sio_save_fn)(struct sio_socket *);
 /* A bus message from worker src (sio_bus_register()). */
 typedef void	(*sio_bus_fn)(uint16_t, const uint8_t *, size_t);
 
+/*
+ * What the plugin counts on one worker, for an application's metrics
+ * (sio_stats_attach()). The plugin writes it from the worker's own thread
+ * with relaxed atomic operations, so it may live in memory that other
+ * processes read while it changes. Gauges are this worker's present
+ * values; counters only grow.
+ */
+struct sio_stats {
+	/* Gauges. */
+	uint64_t	sessions_polling;	/* open sessions owned here, */
+	uint64_t	sessions_websocket;	/* by their transport now */
+	uint64_t	relayed_websockets;	/* here, of another's session */
+	uint64_t	rooms;			/* with members here, all nsps */
+	/* Counters. */
+	uint64_t	relayed_requests;	/* polls, upgrades to the owner */
+	uint64_t	events_received;	/* EVENTs to a connected socket */
+	uint64_t	events_sent;		/* EVENTs, once per recipient */
+	uint64_t	broadcasts;		/* made here (not _local) */
+};
+
+/*
+ * A broadcast's fan-out on this worker is done: nanoseconds since it was
+ * made, on whichever worker made it (CLOCK_MONOTONIC).
+ */
+typedef void	(*sio_fanout_fn)(uint64_t);
+
 /* sio.c */
 void		 sio_parent_init(void);
 void		 sio_init(const struct sio_config *);
 void		 sio_config_defaults(struct sio_config *);
+
+/* stats.c: the plugin's counts, for an application's metrics */
+void		 sio_stats_attach(struct sio_stats *, sio_fanout_fn);
 
 /* bus.c: messages between the workers, duplicates dropped */
 void		 sio_bus_register(uint8_t, sio_bus_fn);

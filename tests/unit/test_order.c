@@ -7,6 +7,10 @@
  *
  * server_order.c keeps its state in statics, so the tests run in one
  * sequence, each taking fresh numbers with server_order_take().
+ *
+ * Each broadcast's fan-out time reaches the function given to
+ * sio_stats_attach() (stats.c, linked as it is), from the time its head
+ * carries: test_fanout_time().
  */
 
 #include <sys/types.h>
@@ -21,6 +25,8 @@
 static struct server_bcast *local(const char *);
 static void	put_local(u_int64_t, const char *);
 static void	put_bus(u_int8_t, u_int64_t, const char *);
+static void	put_bus_at(u_int8_t, u_int64_t, u_int64_t, const char *);
+static void	fanout_record(uint64_t);
 static int	logged(size_t, u_int8_t, int, const char *);
 
 static int	test_shared_counter(void);
@@ -31,10 +37,13 @@ static int	test_gap(void);
 static int	test_bus(void);
 static int	test_mixed(void);
 static int	test_reentrant(void);
+static int	test_fanout_time(void);
 static void	reentrant_put(void);
 
 static u_int64_t	reentrant_seq;
 static size_t		reentrant_seen;
+static uint64_t		fanout_ns[8];
+static size_t		fanout_n;
 
 int
 main(void)
@@ -47,6 +56,7 @@ main(void)
 	TEST_RUN(test_bus);
 	TEST_RUN(test_mixed);
 	TEST_RUN(test_reentrant);
+	TEST_RUN(test_fanout_time);
 
 	return (TEST_REPORT("test_order"));
 }
@@ -76,13 +86,28 @@ put_local(u_int64_t seq, const char *name)
 static void
 put_bus(u_int8_t type, u_int64_t seq, const char *payload)
 {
+	put_bus_at(type, seq, sio_stats_now(), payload);
+}
+
+/* The same, made at made (sio_stats_now()'s clock). */
+static void
+put_bus_at(u_int8_t type, u_int64_t seq, u_int64_t made, const char *payload)
+{
 	u_int8_t	buf[64];
 	size_t		len;
 
 	len = strlen(payload);
 	memcpy(buf, &seq, sizeof(seq));
-	memcpy(buf + sizeof(seq), payload, len);
-	stub_bus[type](2, buf, sizeof(seq) + len);
+	memcpy(buf + sizeof(seq), &made, sizeof(made));
+	memcpy(buf + SERVER_ORDER_HEAD, payload, len);
+	stub_bus[type](2, buf, SERVER_ORDER_HEAD + len);
+}
+
+static void
+fanout_record(uint64_t ns)
+{
+	if (fanout_n < sizeof(fanout_ns) / sizeof(fanout_ns[0]))
+		fanout_ns[fanout_n++] = ns;
 }
 
 /* Delivery i was of type, local or not, with these bytes. */
@@ -303,6 +328,47 @@ test_reentrant(void)
 	TEST_ASSERT(stub_nlog == 2);
 	TEST_ASSERT(logged(0, SIO_MSG_BROADCAST, 1, "outer"));
 	TEST_ASSERT(logged(1, SIO_MSG_BROADCAST, 1, "inner"));
+
+	return (0);
+}
+
+/*
+ * Each broadcast, made here or on another worker, and each filtered one
+ * tells its fan-out time once it is fanned out here, from the time in
+ * its head (one made 5 ms ago took at least 5 ms); a socketsLeave is no
+ * broadcast. A broadcast waiting for its turn is not done yet.
+ */
+static int
+test_fanout_time(void)
+{
+	struct sio_stats	st;
+	u_int64_t		a, b, c, d, now;
+
+	memset(&st, 0xff, sizeof(st));
+	sio_stats_attach(&st, fanout_record);
+	TEST_ASSERT(st.sessions_polling == 0 && st.rooms == 0);
+
+	a = server_order_take();
+	b = server_order_take();
+	c = server_order_take();
+	d = server_order_take();
+	now = sio_stats_now();
+
+	stub_nlog = 0;
+	put_bus_at(SIO_MSG_BROADCAST, b, now - 5000000, "b");
+	TEST_ASSERT(fanout_n == 0);		/* waits for a */
+	put_local(a, "a");
+	TEST_ASSERT(stub_nlog == 2 && fanout_n == 2);
+	TEST_ASSERT(fanout_ns[0] < 5000000);	/* a: made just now */
+	TEST_ASSERT(fanout_ns[1] >= 5000000 && fanout_ns[1] < 5000000000ULL);
+
+	put_bus_at(SIO_MSG_SOCKETS_LEAVE, c, now, "c");
+	TEST_ASSERT(stub_nlog == 3 && fanout_n == 2);
+	put_bus_at(SIO_MSG_FILTERED, d, now - 1000000, "d");
+	TEST_ASSERT(stub_nlog == 4 && fanout_n == 3);
+	TEST_ASSERT(fanout_ns[2] >= 1000000);
+
+	sio_stats_attach(NULL, NULL);
 
 	return (0);
 }

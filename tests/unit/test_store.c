@@ -49,6 +49,7 @@ struct race {
 };
 
 static void	test_log(int, const char *);
+static void	test_timed(enum store_call, uint64_t);
 static json_t	*mk_user(const char *);
 static json_t	*mk_todo(const char *, const char *, const char *, int,
 		    const char *);
@@ -69,6 +70,7 @@ static void	suite_teardown(void);
 static int	test_oid(void);
 static int	test_iso(void);
 static int	test_ping(void);
+static int	test_timed_calls(void);
 static int	test_insert_get(void);
 static int	test_get_missing(void);
 static int	test_dup_id(void);
@@ -103,6 +105,7 @@ static char			 sqlite_path[256];
 static char			*mongo_uri;
 static mongoc_client_t		*raw_client;
 static char			 raw_db[64];
+static uint64_t			 timed[STORE_CALL_MAX];
 
 int
 main(void)
@@ -120,6 +123,7 @@ main(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.sqlite_path = sqlite_path;
 	cfg.log = test_log;
+	cfg.timed = test_timed;
 	run_suite(0);
 
 	if ((env = getenv("MONGODB_URI")) == NULL || *env == '\0') {
@@ -142,6 +146,7 @@ main(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mongodb_uri = mongo_uri;
 	cfg.log = test_log;
+	cfg.timed = test_timed;
 	run_suite(1);
 
 	free(mongo_uri);
@@ -184,6 +189,7 @@ run_suite(int mongo)
 	}
 
 	TEST_RUN(test_ping);
+	TEST_RUN(test_timed_calls);
 	TEST_RUN(test_insert_get);
 	TEST_RUN(test_get_missing);
 	TEST_RUN(test_dup_id);
@@ -470,6 +476,65 @@ test_ping(void)
 {
 	TEST_ASSERT(store_ping(tc) == STORE_OK);
 	TEST_ASSERT(store_ping(NULL) == STORE_ERROR);
+
+	return (0);
+}
+
+/* The config's timed callback: any thread. */
+static void
+test_timed(enum store_call op, uint64_t us)
+{
+	(void)us;
+	if ((int)op >= 0 && op < STORE_CALL_MAX)
+		(void)__atomic_fetch_add(&timed[op], 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Each call that reaches the backend is timed once, by what it is there
+ * (a get is a list); one that stops at the checks is not. The versions
+ * of both backends' libraries are known whichever is in use.
+ */
+static int
+test_timed_calls(void)
+{
+	struct store_filter	 f;
+	json_t			*u, *got, *v, *set;
+
+	memset(timed, 0, sizeof(timed));
+	u = mk_user("timed@example.org");
+	TEST_ASSERT(store_ping(tc) == STORE_OK);
+	TEST_ASSERT(store_insert(tc, STORE_USERS, u) == STORE_OK);
+	TEST_ASSERT(store_get(tc, STORE_USERS, idof(u), &got) == STORE_OK);
+	json_decref(got);
+	set = json_pack("{s:s}", "name", "T");
+	TEST_ASSERT(store_update(tc, STORE_USERS, idof(u), set, NULL) ==
+	    STORE_OK);
+	json_decref(set);
+	TEST_ASSERT(store_delete(tc, STORE_USERS, idof(u)) == STORE_OK);
+	/* Stopped at the checks: a malformed id, an ObjectId that isn't. */
+	TEST_ASSERT(store_get(tc, STORE_USERS, "nope", &got) ==
+	    STORE_NOTFOUND);
+	v = json_string("not-hex");
+	f = (struct store_filter){ "ownerId", STORE_EQ, v };
+	TEST_ASSERT(list(STORE_TODOS, &f, 1, NULL, 0, 0, 0, &got, NULL) ==
+	    STORE_OK);
+	json_decref(got);
+	json_decref(v);
+	json_decref(u);
+
+	TEST_ASSERT(timed[STORE_CALL_PING] == 1);
+	TEST_ASSERT(timed[STORE_CALL_INSERT] == 1);
+	TEST_ASSERT(timed[STORE_CALL_LIST] == 1);
+	TEST_ASSERT(timed[STORE_CALL_UPDATE] == 1);
+	TEST_ASSERT(timed[STORE_CALL_DELETE] == 1);
+	TEST_ASSERT(timed[STORE_CALL_DELETE_PROJECT] == 0);
+
+	TEST_ASSERT(!strcmp(store_call_name(STORE_CALL_DELETE_PROJECT),
+	    "delete_project"));
+	TEST_ASSERT(store_call_name(STORE_CALL_MAX) == NULL);
+	TEST_ASSERT(strchr(store_backend_version("sqlite"), '.') != NULL);
+	TEST_ASSERT(strchr(store_backend_version("mongodb"), '.') != NULL);
+	TEST_ASSERT(store_backend_version("redis") == NULL);
 
 	return (0);
 }

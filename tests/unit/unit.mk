@@ -32,7 +32,7 @@ test_store_LIBS = sqlite3 libmongoc-1.0 jansson
 # server_order.c alone, its Kore calls and neighbours stubbed at link time.
 UNIT_TESTS += test_order
 test_order_SRCS = tests/unit/test_order.c tests/unit/stubs_order.c \
-    src/sio/server/server_order.c src/sio/codec/sbuf.c
+    src/sio/server/server_order.c src/sio/stats.c src/sio/codec/sbuf.c
 test_order_CFLAGS = -I$(KORE_TREE)/include
 test_order_DEPS = $(KORE_TREE)/.patched
 test_order_LIBS = libcrypto
@@ -63,3 +63,8 @@ test_throttle_LIBS = libcrypto
 
 UNIT_TESTS += test_log
 test_log_SRCS = tests/unit/test_log.c src/app/log/log_json.c src/app/log/log_reqid.c
+
+# The pure half of the metrics; store_call_name() is stubbed in the test.
+UNIT_TESTS += test_metrics
+test_metrics_SRCS = tests/unit/test_metrics.c src/app/metrics/prom.c \
+    src/app/metrics/metrics_render.c src/app/metrics/metrics_proc.c

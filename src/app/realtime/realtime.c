@@ -41,6 +41,7 @@
 #include "app.h"
 #include "job.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "realtime/limit.h"
 #include "realtime/realtime.h"
 #include "sio.h"
@@ -353,16 +354,19 @@ rt_allow(struct sio_socket *so, const struct sio_event *ev)
 	case LIMIT_OK:
 		return (1);
 	case LIMIT_NOTICE:
+		metrics_rate_limit_drop();
 		(void)sio_emit(so, "error",
 		    json_pack("[{s:s}]", "message", "Rate limit exceeded"));
 		return (0);
 	case LIMIT_ABUSE:
+		metrics_rate_limit_drop();
 		log_sid(LOG_NOTICE, sio_socket_id(so), "realtime: socket %s "
 		    "of user %s keeps exceeding the rate limit, disconnecting",
 		    sio_socket_id(so), rs->user);
 		sio_disconnect(so);
 		return (0);
 	default:
+		metrics_rate_limit_drop();
 		return (0);
 	}
 }
@@ -383,6 +387,7 @@ rt_budget(struct sio_socket *so)
 
 	if ((r = limit_take(sid, kore_time_ms())) == LIMIT_OK)
 		return (1);
+	metrics_rate_limit_drop();
 
 	/* Closing the session ends so too: no reject after it. */
 	if (r == LIMIT_ABUSE) {

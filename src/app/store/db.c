@@ -14,8 +14,10 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "app.h"
+#include "metrics/metrics.h"
 #include "store/db.h"
 
 static void	db_log(int, const char *);
@@ -32,10 +34,13 @@ db_init(void)
 	if (len < 0 || (size_t)len >= sizeof(path))
 		fatal("DATA_DIR is too long");
 
+	memset(&cf, 0, sizeof(cf));
 	cf.mongodb_uri = korio.mongodb_uri;
 	cf.sqlite_path = path;
 	cf.sqlite_full_sync = korio.sqlite_full_sync;
 	cf.log = db_log;
+	if (korio.metrics != METRICS_OFF)
+		cf.timed = metrics_store_timed;
 
 	/* An unreachable MongoDB is not fatal: /healthz reports it. */
 	if ((r = store_global_init(&cf)) != STORE_OK)

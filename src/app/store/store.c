@@ -12,6 +12,9 @@
  * backend. get, find_one and delete are built on the backends' list and
  * delete_where.
  *
+ * Each call to the backend is timed for the config's timed callback
+ * (korio's metrics): store_clock() before it, store_timed() after.
+ *
  * Its siblings, reached through store_int.h: store_schema.c (the schema
  * table and the normalization of ids, dates and documents to it) and
  * store_oid.c (ObjectIds); store_iso.c holds the ISO 8601 dates. The
@@ -22,6 +25,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store.h"
 #include "store/store_int.h"
@@ -32,8 +36,17 @@ static int	store_scalar_ok(json_t *);
 static enum store_result	store_find_id(struct store_conn *,
 		    enum store_coll, const char *, json_t **);
 
+static uint64_t	store_clock(void);
+static void	store_timed(enum store_call, uint64_t);
+
 static const struct store_backend	*store_be = NULL;
 static void				(*store_log_cb)(int, const char *);
+static void				(*store_timed_cb)(enum store_call,
+					    uint64_t);
+
+static const char *const	store_call_names[STORE_CALL_MAX] = {
+	"ping", "insert", "list", "update", "delete", "delete_project"
+};
 
 enum store_result
 store_global_init(const struct store_config *cfg)
@@ -44,6 +57,7 @@ store_global_init(const struct store_config *cfg)
 		return (STORE_ERROR);
 
 	store_log_cb = cfg->log;
+	store_timed_cb = cfg->timed;
 	store_oid_seed();
 
 	if (cfg->mongodb_uri != NULL)
@@ -74,6 +88,49 @@ store_backend_name(void)
 		return ("none");
 
 	return (store_be->name);
+}
+
+/* The version of the library behind backend name, NULL if none. */
+const char *
+store_backend_version(const char *name)
+{
+	if (!strcmp(name, store_sqlite_backend.name))
+		return (store_sqlite_backend.version());
+	if (!strcmp(name, store_mongo_backend.name))
+		return (store_mongo_backend.version());
+	return (NULL);
+}
+
+const char *
+store_call_name(enum store_call op)
+{
+	if ((int)op < 0 || op >= STORE_CALL_MAX)
+		return (NULL);
+	return (store_call_names[op]);
+}
+
+/* Microseconds on the monotonic clock, when calls are timed. */
+static uint64_t
+store_clock(void)
+{
+	struct timespec		ts;
+
+	if (store_timed_cb == NULL)
+		return (0);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+/* A call to the backend that started at t0 (store_clock()) returned. */
+static void
+store_timed(enum store_call op, uint64_t t0)
+{
+	uint64_t	now;
+
+	if (store_timed_cb == NULL)
+		return;
+	now = store_clock();
+	store_timed_cb(op, now > t0 ? now - t0 : 0);
 }
 
 struct store_conn *
@@ -113,10 +170,17 @@ store_log(int prio, const char *fmt, ...)
 enum store_result
 store_ping(struct store_conn *c)
 {
+	uint64_t		t0;
+	enum store_result	r;
+
 	if (store_be == NULL || c == NULL)
 		return (STORE_ERROR);
 
-	return (store_be->ping(c));
+	t0 = store_clock();
+	r = store_be->ping(c);
+	store_timed(STORE_CALL_PING, t0);
+
+	return (r);
 }
 
 enum store_result
@@ -125,6 +189,7 @@ store_insert(struct store_conn *c, enum store_coll coll, json_t *doc)
 	json_t			*norm, *id;
 	const char		*key;
 	json_t			*val;
+	uint64_t		 t0;
 	enum store_result	 r;
 
 	if (store_be == NULL || c == NULL || !store_coll_ok(coll) ||
@@ -143,7 +208,9 @@ store_insert(struct store_conn *c, enum store_coll coll, json_t *doc)
 	if (!store_doc_norm(coll, doc, &norm))
 		return (STORE_ERROR);
 
+	t0 = store_clock();
 	r = store_be->insert(c, coll, norm);
+	store_timed(STORE_CALL_INSERT, t0);
 	json_decref(norm);
 
 	return (r);
@@ -215,6 +282,7 @@ store_list(struct store_conn *c, enum store_coll coll,
 	json_t			*owned[STORE_FILTER_MAX];
 	size_t			 i, nowned;
 	int			 norm, nomatch;
+	uint64_t		 t0;
 	enum store_result	 r;
 
 	if (docs != NULL)
@@ -252,10 +320,13 @@ store_list(struct store_conn *c, enum store_coll coll,
 	if ((*docs = json_array()) == NULL)
 		goto cleanup;
 
-	if (nomatch)
+	if (nomatch) {
 		r = STORE_OK;
-	else
+	} else {
+		t0 = store_clock();
 		r = store_be->list(c, coll, &nq, *docs, total);
+		store_timed(STORE_CALL_LIST, t0);
+	}
 
 	if (r != STORE_OK) {
 		json_decref(*docs);
@@ -278,6 +349,7 @@ store_update(struct store_conn *c, enum store_coll coll, const char *id,
 	char			 oid[STORE_OID_LEN + 1];
 	const char		*key;
 	json_t			*val, *norm, *after;
+	uint64_t		 t0;
 	enum store_result	 r;
 
 	if (doc != NULL)
@@ -301,7 +373,9 @@ store_update(struct store_conn *c, enum store_coll coll, const char *id,
 	} else {
 		if (!store_doc_norm(coll, set, &norm))
 			return (STORE_ERROR);
+		t0 = store_clock();
 		r = store_be->update(c, coll, oid, norm, &after);
+		store_timed(STORE_CALL_UPDATE, t0);
 		json_decref(norm);
 	}
 
@@ -319,6 +393,7 @@ store_delete(struct store_conn *c, enum store_coll coll, const char *id)
 	char			 oid[STORE_OID_LEN + 1];
 	json_t			*val;
 	size_t			 n;
+	uint64_t		 t0;
 	enum store_result	 r;
 
 	if (store_be == NULL || c == NULL || !store_coll_ok(coll))
@@ -330,7 +405,9 @@ store_delete(struct store_conn *c, enum store_coll coll, const char *id)
 	if ((val = json_string(oid)) == NULL)
 		return (STORE_ERROR);
 
+	t0 = store_clock();
 	r = store_be->delete_where(c, coll, "_id", val, &n);
+	store_timed(STORE_CALL_DELETE, t0);
 	json_decref(val);
 
 	if (r == STORE_OK && n == 0)
@@ -346,6 +423,7 @@ store_delete_where(struct store_conn *c, enum store_coll coll,
 	size_t			 dummy;
 	json_t			*norm;
 	int			 how;
+	uint64_t		 t0;
 	enum store_result	 r;
 
 	if (n == NULL)
@@ -360,7 +438,9 @@ store_delete_where(struct store_conn *c, enum store_coll coll,
 	if (how == STORE_NORM_NOMATCH)
 		return (STORE_OK);
 
+	t0 = store_clock();
 	r = store_be->delete_where(c, coll, field, norm, n);
+	store_timed(STORE_CALL_DELETE, t0);
 	if (how == STORE_NORM_NEW)
 		json_decref(norm);
 
@@ -370,8 +450,10 @@ store_delete_where(struct store_conn *c, enum store_coll coll,
 enum store_result
 store_delete_project(struct store_conn *c, const char *id, size_t *ntodos)
 {
-	char		oid[STORE_OID_LEN + 1];
-	size_t		dummy;
+	char			oid[STORE_OID_LEN + 1];
+	size_t			dummy;
+	uint64_t		t0;
+	enum store_result	r;
 
 	if (ntodos == NULL)
 		ntodos = &dummy;
@@ -383,7 +465,11 @@ store_delete_project(struct store_conn *c, const char *id, size_t *ntodos)
 	if (!store_id_norm(id, oid))
 		return (STORE_NOTFOUND);
 
-	return (store_be->delete_project(c, oid, ntodos));
+	t0 = store_clock();
+	r = store_be->delete_project(c, oid, ntodos);
+	store_timed(STORE_CALL_DELETE_PROJECT, t0);
+
+	return (r);
 }
 
 const char *

@@ -111,6 +111,20 @@ enum store_op {
 	STORE_CONTAINS		/* array field has an element equal to value */
 };
 
+/*
+ * What reaches a backend, for store_config's timed callback: get and
+ * find_one are list operations, delete is a delete_where.
+ */
+enum store_call {
+	STORE_CALL_PING = 0,
+	STORE_CALL_INSERT,
+	STORE_CALL_LIST,
+	STORE_CALL_UPDATE,
+	STORE_CALL_DELETE,
+	STORE_CALL_DELETE_PROJECT,
+	STORE_CALL_MAX
+};
+
 struct store_config {
 	/* Non-NULL selects MongoDB; its path names the database, else
 	 * "korio". No credentials with CongoDB (see testing-and-perf.md). */
@@ -122,6 +136,9 @@ struct store_config {
 	/* Optional; called from any thread with a complete message. NULL
 	 * logs to stderr. Also receives libmongoc's warnings and errors. */
 	void		(*log)(int prio, const char *msg);
+	/* Optional; called from the calling thread after each call to the
+	 * backend, with how long it took in microseconds. */
+	void		(*timed)(enum store_call, uint64_t us);
 };
 
 struct store_filter {
@@ -150,6 +167,8 @@ struct store_conn;
 enum store_result	 store_global_init(const struct store_config *);
 void			 store_global_cleanup(void);
 const char		*store_backend_name(void);
+const char		*store_backend_version(const char *);
+const char		*store_call_name(enum store_call);
 struct store_conn	*store_acquire(void);
 void			 store_release(struct store_conn *);
 
@@ -248,6 +267,7 @@ const char		*store_mongo_version(void);
  */
 struct store_backend {
 	const char		*name;
+	const char		*(*version)(void);	/* the library's */
 	enum store_result	 (*init)(const struct store_config *);
 	void			 (*cleanup)(void);
 	struct store_conn	*(*acquire)(void);

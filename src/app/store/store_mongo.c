@@ -50,6 +50,7 @@ static int			 store_mongo_index(struct store_mongo_conn *,
 
 const struct store_backend	store_mongo_backend = {
 	.name = "mongodb",
+	.version = store_mongo_version,
 	.init = store_mongo_init,
 	.cleanup = store_mongo_cleanup,
 	.acquire = store_mongo_acquire,

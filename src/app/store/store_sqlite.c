@@ -64,6 +64,7 @@ static uint64_t			 store_sqlite_hash(const char *);
 
 const struct store_backend	store_sqlite_backend = {
 	.name = "sqlite",
+	.version = store_sqlite_version,
 	.init = store_sqlite_init,
 	.cleanup = store_sqlite_cleanup,
 	.acquire = store_sqlite_acquire,

@@ -217,6 +217,20 @@ engine_parent_init(void)
 	engine_counts = p;
 }
 
+/* Open sessions on transport t (stats.c) went up or down by one. */
+void
+engine_stats_transport(int t, int delta)
+{
+	if (t == T_WEBSOCKET && delta > 0)
+		SIO_STAT_ADD(sessions_websocket, 1);
+	else if (t == T_WEBSOCKET)
+		SIO_STAT_SUB(sessions_websocket, 1);
+	else if (delta > 0)
+		SIO_STAT_ADD(sessions_polling, 1);
+	else
+		SIO_STAT_SUB(sessions_polling, 1);
+}
+
 /* This worker's slot, after a session came or went. */
 static void
 engine_count_update(void)
@@ -398,6 +412,7 @@ engine_session_new(int ep, int transport)
 	s->transport = transport;
 	hmap_put(&sessions, s->sid, SIO_SID_LEN, s);
 	engine_count_update();
+	engine_stats_transport(transport, 1);
 	session_hb_set(s, HB_PING, kore_time_ms() + sio_conf.ping_interval);
 
 	sbuf_init(&b);
@@ -464,6 +479,7 @@ engine_session_close(struct eio_session *s, const char *reason, int client)
 	s->state = SESS_CLOSED;
 	(void)hmap_del(&sessions, s->sid, SIO_SID_LEN);
 	engine_count_update();
+	engine_stats_transport(s->transport, -1);
 	session_hb_set(s, HB_NONE, 0);
 
 	if (sio_conf.debug)

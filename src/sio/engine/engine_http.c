@@ -116,6 +116,7 @@ engine_http_upgrade(struct http_request *req, int ep, const char *sid,
 
 	p = preq_new(req, ep, PREQ_WS, sid, owner);
 	if (owner != worker->id) {
+		SIO_STAT_ADD(relayed_requests, 1);
 		engine_msg_send(owner, SIO_MSG_WS_ATTACH,
 		    &(struct sio_msg){ .ep = ep, .id = p->id },
 		    sid, SIO_SID_LEN, NULL, 0);
@@ -146,6 +147,7 @@ engine_http_poll(struct http_request *req, int ep, const char *sid,
 	body = engine_body(req, &bodylen);
 
 	if (owner != worker->id) {
+		SIO_STAT_ADD(relayed_requests, 1);
 		engine_msg_send(owner, p->kind == PREQ_GET ? SIO_MSG_POLL_GET :
 		    SIO_MSG_POLL_POST, &(struct sio_msg){ .ep = ep,
 		    .id = p->id }, sid, SIO_SID_LEN,
@@ -245,6 +247,7 @@ engine_http_finish(struct http_request *req, struct eio_preq *p)
 			if (p->owner != worker->id && p->status != ATTACH_CLOSE) {
 				hmap_put(&engine_ws_remote, &w->id,
 				    sizeof(w->id), w);
+				ENGINE_STATS_RELAYED();
 				w->registered = 1;
 			}
 			engine_ws_start(req, w);

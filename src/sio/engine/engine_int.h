@@ -160,6 +160,7 @@ void		 engine_session_close(struct eio_session *, const char *, int);
 int		 engine_closed_take(int, const char *);
 void		 engine_session_packet(struct eio_session *, int,
 		    const struct eio_packet *);
+void		 engine_stats_transport(int, int);
 
 /* engine_poll.c */
 void		 engine_poll_enqueue(struct eio_session *, struct sio_frame *);
@@ -174,6 +175,10 @@ void		 engine_poll_post_reply(int, struct sbuf *, int *);
 /* engine_ws.c */
 extern struct hmap		engine_ws_remote;
 extern struct eio_session_list	engine_ws_upgrades;
+
+/* The relayed WebSockets gauge (stats.c), after engine_ws_remote changed. */
+#define ENGINE_STATS_RELAYED()	\
+	SIO_STAT_SET(relayed_websockets, engine_ws_remote.count)
 
 void		 engine_ws_start(struct http_request *, struct eio_ws *);
 int		 engine_ws_attach(struct eio_session *, struct eio_peer *);

@@ -268,6 +268,7 @@ engine_msg_ws_close(u_int16_t src, const u_int8_t *data, size_t len)
 
 	if ((w = hmap_del(&engine_ws_remote, &m.id, sizeof(m.id))) == NULL)
 		return;
+	ENGINE_STATS_RELAYED();
 	w->registered = 0;
 	frame_send_close(w->c);
 	kore_connection_disconnect(w->c);

@@ -246,6 +246,8 @@ engine_ws_upgrade(struct eio_session *s, const struct eio_packet *pkt)
 		engine_poll_reply(s, 400, CT_JSON, ENGINE_BAD_REQUEST,
 		    strlen(ENGINE_BAD_REQUEST));
 	s->transport = T_WEBSOCKET;
+	engine_stats_transport(T_POLLING, -1);
+	engine_stats_transport(T_WEBSOCKET, 1);
 	s->ws = s->up;
 	s->has_ws = 1;
 	engine_ws_up_done(s, 0);
@@ -376,6 +378,7 @@ eio_ws_disconnect(struct connection *c)
 			engine_ws_gone(w->s, worker->id, w->id, w);
 	} else if (w->registered) {
 		(void)hmap_del(&engine_ws_remote, &w->id, sizeof(w->id));
+		ENGINE_STATS_RELAYED();
 		engine_msg_send(w->owner, SIO_MSG_WS_GONE,
 		    &(struct sio_msg){ .ep = w->ep, .id = w->id },
 		    w->sid, SIO_SID_LEN, NULL, 0);

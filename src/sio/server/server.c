@@ -326,6 +326,8 @@ server_event(struct sio_socket *so, struct sio_packet *pkt)
 	size_t			i, len;
 	double			d;
 
+	SIO_STAT_ADD(events_received, 1);
+
 	/* A name may hold NUL ("a\u0000b"): look it up by its length. */
 	name = json_array_get(pkt->data, 0);
 	if (json_is_string(name)) {

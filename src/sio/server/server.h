@@ -127,10 +127,13 @@ void		 server_filter_init(void);
 void		 server_msg_filtered(const u_int8_t *, size_t, u_int64_t,
 		    struct sio_socket *);
 
-/* server_order.c */
+/* server_order.c: a numbered message's head, its number and time */
+#define SERVER_ORDER_HEAD	(2 * sizeof(u_int64_t))
+
 void		 server_order_parent_init(void);
 void		 server_order_init(void);
 u_int64_t	 server_order_take(void);
+void		 server_order_head(struct sbuf *, u_int64_t);
 void		 server_order_put(u_int64_t, u_int8_t, const u_int8_t *,
 		    size_t);
 void		 server_order_put_local(u_int64_t, struct server_bcast *);

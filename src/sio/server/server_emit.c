@@ -131,6 +131,8 @@ server_emit_packet(struct sio_socket *so, int type, int64_t ack, json_t *data,
 	engine_send_frames(so->client->s, frames, nf);
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
+	if (type == SIO_PACKET_EVENT || type == SIO_PACKET_BINARY_EVENT)
+		SIO_STAT_ADD(events_sent, 1);
 
 	return (1);
 }
@@ -158,11 +160,12 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 
 	seq = server_order_take();
 	server_recover_offset(&frames[0], seq);
+	SIO_STAT_ADD(broadcasts, 1);
 
 	/* Other workers first: they fan out while this one does. */
 	if (bus_worker_count() > 1 || sio_conf.recovery_ms > 0) {
 		sbuf_init(&b);
-		sbuf_append(&b, &seq, sizeof(seq));
+		server_order_head(&b, seq);
 		broadcast_encode(&b, n, rooms, nrooms, except, nexcept,
 		    frames, nf);
 		if (bus_worker_count() > 1)
@@ -170,7 +173,8 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 		/* Recovery logs the bytes as fanned out: see above. */
 		if (sio_conf.recovery_ms > 0) {
 			server_order_put(seq, SIO_MSG_BROADCAST,
-			    b.data + sizeof(seq), b.len - sizeof(seq));
+			    b.data + SERVER_ORDER_HEAD,
+			    b.len - SERVER_ORDER_HEAD);
 		}
 		sbuf_free(&b);
 	}
@@ -294,14 +298,14 @@ sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
 
 	seq = server_order_take();
 	sbuf_init(&b);
-	sbuf_append(&b, &seq, sizeof(seq));
+	server_order_head(&b, seq);
 	sbuf_append_byte(&b, n->index);
 	sbuf_append(&b, in, strlen(in) + 1);
 	sbuf_append(&b, room, strlen(room) + 1);
 	if (bus_worker_count() > 1)
 		bus_send_others(SIO_MSG_SOCKETS_LEAVE, b.data, b.len);
-	server_order_put(seq, SIO_MSG_SOCKETS_LEAVE, b.data + sizeof(seq),
-	    b.len - sizeof(seq));
+	server_order_put(seq, SIO_MSG_SOCKETS_LEAVE, b.data + SERVER_ORDER_HEAD,
+	    b.len - SERVER_ORDER_HEAD);
 	sbuf_free(&b);
 }
 
@@ -433,8 +437,10 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 	engine_send_batch_begin();
 	for (i = 0; i < fo.n; i++) {
 		so = fo.sockets[i];
-		if (so->state == SOCK_CONNECTED)
+		if (so->state == SOCK_CONNECTED && nf > 0) {
 			engine_send_frames(so->client->s, frames, nf);
+			SIO_STAT_ADD(events_sent, 1);
+		}
 		sio_socket_unref(so);
 	}
 	engine_send_batch_end();

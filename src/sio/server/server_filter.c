@@ -10,9 +10,10 @@
  * Sockets that get the same arguments (the same array) share one encoded
  * packet: the filter builds each variant once and hands it out again.
  *
- * On the bus, after the number: the namespace index, the filter id, the
- * number of rooms (u16), each room (u16 length, bytes), the event (u16
- * length, bytes), then the change as JSON text up to the end.
+ * On the bus, after the head (server_order.c): the namespace index, the
+ * filter id, the number of rooms (u16), each room (u16 length, bytes),
+ * the event (u16 length, bytes), then the change as JSON text up to the
+ * end.
  *
  * With connection-state recovery on, each packet carries the broadcast's
  * number as its last argument, as any broadcast does, and a socket that
@@ -91,8 +92,9 @@ sio_broadcast_filter(struct sio_nsp *n, const char *const *rooms,
 	}
 
 	seq = server_order_take();
+	SIO_STAT_ADD(broadcasts, 1);
 	sbuf_init(&b);
-	sbuf_append(&b, &seq, sizeof(seq));
+	server_order_head(&b, seq);
 	sbuf_append_byte(&b, n->index);
 	sbuf_append_byte(&b, id);
 	sbuf_append(&b, &(u_int16_t){ (u_int16_t)nrooms }, sizeof(u_int16_t));
@@ -104,8 +106,8 @@ sio_broadcast_filter(struct sio_nsp *n, const char *const *rooms,
 
 	if (bus_worker_count() > 1)
 		bus_send_others(SIO_MSG_FILTERED, b.data, b.len);
-	server_order_put(seq, SIO_MSG_FILTERED, b.data + sizeof(seq),
-	    b.len - sizeof(seq));
+	server_order_put(seq, SIO_MSG_FILTERED, b.data + SERVER_ORDER_HEAD,
+	    b.len - SERVER_ORDER_HEAD);
 	sbuf_free(&b);
 }
 
@@ -176,6 +178,7 @@ filter_send(struct filter_msg *m, struct sio_socket *so,
 			json_decref(args);
 			engine_send_frames(so->client->s, v[i].frames,
 			    v[i].nf);
+			SIO_STAT_ADD(events_sent, 1);
 			return;
 		}
 	}
@@ -189,6 +192,7 @@ filter_send(struct filter_msg *m, struct sio_socket *so,
 		return;
 	}
 	engine_send_frames(so->client->s, frames, nf);
+	SIO_STAT_ADD(events_sent, 1);
 
 	if (*nv < FILTER_VARIANTS) {
 		v[*nv].args = args;

@@ -16,6 +16,10 @@
  * that never comes (its worker died between taking it and sending) is
  * given up on after SIO_ORDER_GAP_MS, with a log line.
  *
+ * On the bus a numbered message starts with its head (server_order_head()):
+ * the number, then when the broadcast was made (sio_stats_now()), from
+ * which each worker tells how long its own fan-out took (stats.c).
+ *
  * With connection-state recovery on, what is fanned out is logged too
  * (server_recover_log()), and server_order_fanout() fans a logged message
  * out once more, to one socket.
@@ -46,6 +50,7 @@
 struct order_entry {
 	TAILQ_ENTRY(order_entry)	list;
 	u_int64_t			seq;
+	u_int64_t			made;
 	u_int64_t			since;
 	u_int8_t			type;
 	struct server_bcast		*local;
@@ -57,6 +62,8 @@ TAILQ_HEAD(order_list, order_entry);
 
 static void	order_deliver(struct order_entry *);
 static void	order_insert(struct order_entry *);
+static void	order_put(u_int64_t, u_int64_t, u_int8_t, const u_int8_t *,
+		    size_t);
 static void	order_recv(u_int8_t, const u_int8_t *, size_t);
 static void	order_recv_broadcast(u_int16_t, const u_int8_t *, size_t);
 static void	order_recv_leave(u_int16_t, const u_int8_t *, size_t);
@@ -117,18 +124,39 @@ server_order_take(void)
 	return (__atomic_fetch_add(order_shared, 1, __ATOMIC_SEQ_CST));
 }
 
+/* The head of a numbered message made now: its number, the time. */
+void
+server_order_head(struct sbuf *b, u_int64_t seq)
+{
+	u_int64_t	made;
+
+	made = sio_stats_now();
+	sbuf_append(b, &seq, sizeof(seq));
+	sbuf_append(b, &made, sizeof(made));
+}
+
 /*
- * A numbered message from the bus (or a socketsLeave made here): d is the
- * message without its number, copied. Fanned out now if it is its turn.
+ * A numbered message made here (a socketsLeave, a filtered broadcast): d
+ * is the message without its head, copied. Fanned out now if it is its
+ * turn.
  */
 void
 server_order_put(u_int64_t seq, u_int8_t type, const u_int8_t *d,
+    size_t len)
+{
+	order_put(seq, sio_stats_now(), type, d, len);
+}
+
+/* A numbered message made at made (here or on another worker). */
+static void
+order_put(u_int64_t seq, u_int64_t made, u_int8_t type, const u_int8_t *d,
     size_t len)
 {
 	struct order_entry	*e;
 
 	e = sbuf_xmalloc(sizeof(*e) + len);
 	e->seq = seq;
+	e->made = made;
 	e->type = type;
 	e->local = NULL;
 	e->len = len;
@@ -144,6 +172,7 @@ server_order_put_local(u_int64_t seq, struct server_bcast *b)
 
 	e = sbuf_xmalloc(sizeof(*e));
 	e->seq = seq;
+	e->made = sio_stats_now();
 	e->type = SIO_MSG_BROADCAST;
 	e->local = b;
 	e->len = 0;
@@ -191,16 +220,18 @@ order_recv_filtered(u_int16_t src, const u_int8_t *d, size_t len)
 	order_recv(SIO_MSG_FILTERED, d, len);
 }
 
-/* A numbered message from the bus: its number, then the message. */
+/* A numbered message from the bus: its head, then the message. */
 static void
 order_recv(u_int8_t type, const u_int8_t *d, size_t len)
 {
-	u_int64_t	seq;
+	u_int64_t	seq, made;
 
-	if (len < sizeof(seq))
+	if (len < SERVER_ORDER_HEAD)
 		fatal("sio: short numbered message %u", type);
 	memcpy(&seq, d, sizeof(seq));
-	server_order_put(seq, type, d + sizeof(seq), len - sizeof(seq));
+	memcpy(&made, d + sizeof(seq), sizeof(made));
+	order_put(seq, made, type, d + SERVER_ORDER_HEAD,
+	    len - SERVER_ORDER_HEAD);
 }
 
 /*
@@ -266,10 +297,13 @@ order_deliver(struct order_entry *e)
 {
 	if (e->local != NULL) {
 		server_bcast_deliver(e->local);
+		sio_stats_fanout_done(e->made);
 		return;
 	}
 
 	server_order_fanout(e->seq, e->type, e->data, e->len, NULL);
+	if (e->type != SIO_MSG_SOCKETS_LEAVE)
+		sio_stats_fanout_done(e->made);
 	server_recover_log(e->seq, e->type, e->data, e->len);
 }
 

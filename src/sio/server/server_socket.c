@@ -20,6 +20,7 @@
 #include "server.h"
 
 static void	socket_free(struct sio_socket *);
+static void	socket_stats_rooms(void);
 
 /* A CONNECT: a new socket, handed to its namespace's connect middleware. */
 void
@@ -212,19 +213,38 @@ sio_socket_unref(struct sio_socket *so)
 int
 sio_join(struct sio_socket *so, const char *room)
 {
+	int	r;
+
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	return (rooms_join(&so->nsp->rooms, &so->member, room));
+	if ((r = rooms_join(&so->nsp->rooms, &so->member, room)))
+		socket_stats_rooms();
+	return (r);
 }
 
 int
 sio_leave(struct sio_socket *so, const char *room)
 {
+	int	r;
+
 	if (so->state != SOCK_CONNECTED)
 		return (0);
 	server_order_run();
-	return (rooms_leave(&so->nsp->rooms, &so->member, room));
+	if ((r = rooms_leave(&so->nsp->rooms, &so->member, room)))
+		socket_stats_rooms();
+	return (r);
+}
+
+/* The rooms gauge (stats.c): rooms with members here, every namespace. */
+static void
+socket_stats_rooms(void)
+{
+	size_t		i, n;
+
+	for (i = n = 0; i < server_nnsps; i++)
+		n += rooms_total(&server_nsps[i]->rooms);
+	SIO_STAT_SET(rooms, n);
 }
 
 int
@@ -255,7 +275,8 @@ server_socket_close(struct sio_socket *so, const char *reason)
 		server_recover_keep(so, reason);
 		TAILQ_REMOVE(&so->nsp->sockets, so, nlist);
 		so->nsp->count--;
-		(void)rooms_leave_all(&so->nsp->rooms, &so->member);
+		if (rooms_leave_all(&so->nsp->rooms, &so->member) > 0)
+			socket_stats_rooms();
 		if (sio_conf.debug && reason != NULL) {
 			sio_log(LOG_INFO, so->id, "sio: socket %s "
 			    "disconnected: %s", so->id, reason);

@@ -28,6 +28,8 @@
 #define SIO_MSG_BROADCAST	(SIO_MSG_BASE + 10)
 #define SIO_MSG_SOCKETS_LEAVE	(SIO_MSG_BASE + 11)
 #define SIO_MSG_FILTERED	(SIO_MSG_BASE + 12)
+/* Kept sessions asked for and handed over (server/server_recover.c). */
+#define SIO_MSG_RECOVER		(SIO_MSG_BASE + 13)
 
 /* bus.c */
 void		 bus_init(void);

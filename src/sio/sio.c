@@ -22,6 +22,12 @@
  * the rooms it owns sessions of (engine_send_frames(), engine/engine.c).
  * A session whose WebSocket landed on yet another worker has its frames
  * relayed there (SIO_MSG_WS_OUT, engine/engine_ws.c), batched per worker.
+ *
+ * Where does a socket lost with its connection come back (connection-state
+ * recovery, server/server_recover.c)? On whatever worker its new session
+ * lands: the worker it lived on kept it and hands it over when asked, and
+ * every worker logged the broadcasts it fanned out, in the same order, so
+ * any of them replays what the socket missed.
  */
 
 #include <sys/types.h>
@@ -54,6 +60,10 @@ sio_config_defaults(struct sio_config *cf)
 	cf->max_attachment_bytes = 1000000;
 	cf->cors_origin = "*";
 	cf->debug = 0;
+	cf->recovery_ms = 0;
+	cf->recovery_max_events = 10000;
+	cf->recovery_max_bytes = 2 * 1024 * 1024;
+	cf->recovery_max_sessions = 10000;
 	cf->log = NULL;
 }
 

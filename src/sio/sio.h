@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		13
+#define SIO_MSG_COUNT		14
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -56,6 +56,17 @@ struct sio_config {
 	 */
 	void		(*log)(int prio, const char *sid, const char *msg);
 	int		keep_handshake;		/* sio_socket_handshake() */
+	/*
+	 * Connection-state recovery (server/server_recover.c): how long a
+	 * socket lost with its connection is kept (0: off, the default:
+	 * no "pid" in CONNECT replies, no offsets on broadcasts), and the
+	 * bounds, per worker, of the broadcasts kept for replay and of
+	 * the sockets kept.
+	 */
+	uint32_t	recovery_ms;
+	size_t		recovery_max_events;
+	size_t		recovery_max_bytes;
+	size_t		recovery_max_sessions;
 };
 
 /* Callbacks of a raw Engine.IO endpoint (no Socket.IO layer). */
@@ -116,6 +127,8 @@ typedef void	(*sio_ack_fn)(struct sio_socket *, json_t *, void *);
  * the packet once for all of them.
  */
 typedef json_t	*(*sio_filter_fn)(struct sio_socket *, json_t *);
+/* What to keep of a socket lost with its connection (a new reference). */
+typedef json_t	*(*sio_save_fn)(struct sio_socket *);
 /* A bus message from worker src (sio_bus_register()). */
 typedef void	(*sio_bus_fn)(uint16_t, const uint8_t *, size_t);
 
@@ -266,5 +279,20 @@ void		 sio_disconnect_close(struct sio_socket *);
 /* server/server_order.c */
 void		 sio_defer_begin(void);
 void		 sio_defer_end(void);
+
+/*
+ * server/server_recover.c: connection-state recovery (recovery_ms > 0).
+ * The save callback runs as a socket lost with its connection ends,
+ * before the disconnect handler; what it returns is kept with the socket.
+ * A CONNECT that takes a kept socket over runs the connect handler as any
+ * other: sio_socket_recovered() is what was saved (json null without a
+ * save callback; NULL when nothing is taken over), until sio_accept()
+ * returns; sio_socket_recover_cancel() makes it a new session instead.
+ * sio_accept() gives the rooms back and replays what the socket missed
+ * right after the CONNECT reply, before the connection handler.
+ */
+void		 sio_nsp_on_save(struct sio_nsp *, sio_save_fn);
+json_t		*sio_socket_recovered(struct sio_socket *);
+void		 sio_socket_recover_cancel(struct sio_socket *);
 
 #endif

@@ -1,7 +1,10 @@
 // python-socketio (Debian's python3-socketio 5.7) as a client of korio:
 // it drops a session whose polling response carries more than 16 packets,
 // so a burst of events must come in several responses, in order, and the
-// client must keep its session.
+// client must keep its session. korio offers connection-state recovery, so
+// each event has its offset after its arguments (a handler taking one
+// argument would fail, as with Node's socket.io): the same arguments as a
+// Node client gets, then one decimal string, growing.
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -73,6 +76,13 @@ describe("python-socketio on polling", () => {
     assert.deepEqual(new Set(res.received), new Set(made.map((r) => r.body.data.id)));
     await until(() => got(ref, "todo:created").length === 40);
     assert.deepEqual(res.received, got(ref, "todo:created").map((t) => t.id));
+    assert.equal(res.extra.length, 40);
+    for (const rest of res.extra) {
+      assert.equal(rest.length, 1, `arguments after the todo: ${JSON.stringify(rest)}`);
+      assert.match(rest[0], /^(0|[1-9][0-9]*)$/);
+    }
+    const offsets = res.extra.map((r) => BigInt(r[0]));
+    for (let i = 1; i < offsets.length; i++) assert.ok(offsets[i] > offsets[i - 1], "offsets grow");
     ref.close();
   });
 });

@@ -23,6 +23,7 @@ int			stub_warnings;
 struct stub_delivery	stub_log[STUB_LOG_MAX];
 size_t			stub_nlog;
 sio_bus_fn		stub_bus[256];
+size_t			stub_logged;
 void			(*stub_hook)(void);
 
 u_int64_t
@@ -76,21 +77,39 @@ stub_record(u_int8_t type, int local, const void *d, size_t len)
 }
 
 void
-server_msg_broadcast(const u_int8_t *d, size_t len)
+server_msg_broadcast(const u_int8_t *d, size_t len, struct sio_socket *only)
 {
+	(void)only;
 	stub_record(SIO_MSG_BROADCAST, 0, d, len);
 }
 
 void
-server_msg_sockets_leave(const u_int8_t *d, size_t len)
+server_msg_sockets_leave(const u_int8_t *d, size_t len,
+    struct sio_socket *only)
 {
+	(void)only;
 	stub_record(SIO_MSG_SOCKETS_LEAVE, 0, d, len);
 }
 
 void
-server_msg_filtered(const u_int8_t *d, size_t len)
+server_msg_filtered(const u_int8_t *d, size_t len, u_int64_t seq,
+    struct sio_socket *only)
 {
+	(void)seq;
+	(void)only;
 	stub_record(SIO_MSG_FILTERED, 0, d, len);
+}
+
+/* What is fanned out from the bus is logged for recovery: counted. */
+void
+server_recover_log(u_int64_t seq, u_int8_t type, const u_int8_t *d,
+    size_t len)
+{
+	(void)seq;
+	(void)type;
+	(void)d;
+	(void)len;
+	stub_logged++;
 }
 
 /* Local broadcasts in the tests carry their name as their first room. */

@@ -21,6 +21,7 @@ extern int			stub_warnings;
 extern struct stub_delivery	stub_log[STUB_LOG_MAX];
 extern size_t			stub_nlog;
 extern sio_bus_fn		stub_bus[256];
+extern size_t			stub_logged;
 extern void			(*stub_hook)(void);
 
 #endif /* !STUBS_ORDER_H */

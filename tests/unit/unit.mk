@@ -14,6 +14,9 @@ test_sio_packet_SRCS = tests/unit/test_sio_packet.c src/sio/codec/sio_packet.c s
 UNIT_TESTS += test_rooms
 test_rooms_SRCS = tests/unit/test_rooms.c src/sio/codec/rooms.c src/sio/codec/sbuf.c
 
+UNIT_TESTS += test_replay
+test_replay_SRCS = tests/unit/test_replay.c src/sio/codec/replay.c src/sio/codec/sbuf.c
+
 UNIT_TESTS += test_token
 test_token_SRCS = tests/unit/test_token.c $(wildcard src/app/auth/token*.c)
 test_token_LIBS = libjwt jansson libcrypto

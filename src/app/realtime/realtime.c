@@ -19,6 +19,15 @@
  * events a second, bursts of RATE_LIMIT_BURST); the excess is dropped with
  * an "error" event {"message":"Rate limit exceeded"} at most once a second,
  * and a socket that keeps going is disconnected.
+ *
+ * Connection-state recovery (RECOVERY_MAX_DISCONNECTION_MS): a socket lost
+ * with its connection is kept by the plugin with its rooms and its user
+ * and sync subscriptions (rt_save()). A client coming back with its pid
+ * is checked as any other (token, user in the store); if the token is
+ * another user's, it starts a new session instead; otherwise its sync
+ * state comes back, the plugin gives its rooms back and replays what it
+ * missed (todo:* events, and sync events through sync.c's filter, which
+ * sees the socket as it was), and presence counts it again.
  */
 
 #include <sys/types.h>
@@ -65,6 +74,8 @@ static void	rt_connect(struct sio_socket *, json_t *);
 static void	rt_refuse(struct sio_socket *, const char *, const char *);
 static void	rt_disconnect(struct sio_socket *, const char *);
 static void	rt_accepted(struct sio_socket *, const char *, int64_t, int);
+static json_t	*rt_save(struct sio_socket *);
+static void	rt_sock_free(struct rt_sock *);
 static int	rt_allow(struct sio_socket *, const struct sio_event *);
 static int	rt_budget(struct sio_socket *);
 static void	rt_sweep(void *, u_int64_t);
@@ -149,11 +160,21 @@ realtime_init(void)
 	cf.debug = korio.ws_debug;
 	cf.log = log_sio;
 	cf.keep_handshake = korio.admin_ui;
+	cf.recovery_ms = (uint32_t)rt_env_num("RECOVERY_MAX_DISCONNECTION_MS",
+	    120000, 0, 86400000);
+	cf.recovery_max_events = (size_t)rt_env_num("RECOVERY_MAX_EVENTS",
+	    10000, 0, 10000000);
+	/* A replay is at most the log: it must fit what a client may owe. */
+	cf.recovery_max_bytes = (size_t)rt_env_num("RECOVERY_MAX_BYTES",
+	    MIN(2 * 1024 * 1024, cf.max_buffer), 0, (double)cf.max_buffer);
+	cf.recovery_max_sessions = (size_t)rt_env_num("RECOVERY_MAX_SESSIONS",
+	    10000, 0, 10000000);
 	sio_init(&cf);
 
 	rt_nsp = sio_nsp_create("/");
 	sio_nsp_on_connect(rt_nsp, rt_connect);
 	sio_nsp_on_disconnect(rt_nsp, rt_disconnect);
+	sio_nsp_on_save(rt_nsp, rt_save);
 	for (i = 0; rt_events[i].name != NULL; i++)
 		sio_nsp_on(rt_nsp, rt_events[i].name, rt_event);
 	sio_nsp_on_unknown(rt_nsp, rt_event);
@@ -215,32 +236,85 @@ rt_refuse(struct sio_socket *so, const char *message, const char *why)
 	sio_reject(so, message, NULL);
 }
 
+/*
+ * The token checked and the user found: accept. A socket taking over a
+ * kept one (recovery) gets its sync subscriptions back, or, if the kept
+ * one was another user's, starts a new session instead. Its state is set
+ * before sio_accept(), which replays what it missed through sync.c's
+ * filter.
+ */
 static void
 rt_accepted(struct sio_socket *so, const char *user, int64_t exp, int admin)
 {
 	struct rt_sock	*rs;
+	json_t		*saved;
+	const char	*was;
 	char		room[RT_ROOM_MAX];
 
-	sio_accept(so);
-	if (!sio_socket_connected(so))
-		return;
+	if ((saved = sio_socket_recovered(so)) != NULL) {
+		was = json_string_value(json_object_get(saved, "user"));
+		if (was == NULL || strcmp(was, user) != 0) {
+			if (korio.ws_debug)
+				log_sid(LOG_INFO, sio_socket_id(so),
+				    "realtime: socket %s of another user, "
+				    "not recovered", sio_socket_id(so));
+			sio_socket_recover_cancel(so);
+			saved = NULL;
+		}
+	}
 
 	rs = mem_calloc(1, sizeof(*rs));
 	memcpy(rs->user, user, STORE_OID_LEN + 1);
 	rs->exp = exp;
 	rs->admin = admin;
+	if (saved != NULL)
+		sync_socket_restore(rs, json_object_get(saved, "sync"));
 	sio_socket_set_udata(so, rs);
+
+	sio_accept(so);
+	if (!sio_socket_connected(so)) {
+		/* Gone before it was connected: no disconnect handler. */
+		if ((rs = sio_socket_udata(so)) != NULL) {
+			sio_socket_set_udata(so, NULL);
+			rt_sock_free(rs);
+		}
+		return;
+	}
 
 	(void)snprintf(room, sizeof(room), "user:%s", user);
 	(void)sio_join(so, room);
 	(void)sio_join(so, "authenticated");
 	if (admin)
 		(void)sio_join(so, "admin");
+	else
+		(void)sio_leave(so, "admin");
 	if (korio.ws_debug)
 		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s is "
 		    "user %s", sio_socket_id(so), user);
 
 	presence_socket_added(user, so);
+	rs->present = 1;
+}
+
+/* What recovery keeps of a lost socket besides its rooms. */
+static json_t *
+rt_save(struct sio_socket *so)
+{
+	struct rt_sock	*rs;
+
+	if ((rs = sio_socket_udata(so)) == NULL)
+		return (NULL);
+
+	return (json_pack("{s:s,s:o}", "user", rs->user, "sync",
+	    sync_socket_save(rs)));
+}
+
+static void
+rt_sock_free(struct rt_sock *rs)
+{
+	sync_socket_free(rs);
+	rt_held_free(rs);
+	free(rs);
 }
 
 static void
@@ -261,10 +335,9 @@ rt_disconnect(struct sio_socket *so, const char *reason)
 		log_sid(LOG_INFO, sio_socket_id(so), "realtime: socket %s of "
 		    "user %s gone: %s", sio_socket_id(so), rs->user, reason);
 
-	presence_socket_removed(rs->user);
-	sync_socket_free(rs);
-	rt_held_free(rs);
-	free(rs);
+	if (rs->present)
+		presence_socket_removed(rs->user);
+	rt_sock_free(rs);
 }
 
 /* An event of so within its connection's budget (limit.c); 0 drops it. */

@@ -29,6 +29,8 @@ struct rt_sock {
 	u_int32_t	ndocument;
 	u_int32_t	nquery;
 	json_t		*queries;
+	/* Counted by presence.c (realtime.c). */
+	int		present;
 	/* Events held while one of its own is still at work (realtime.c). */
 	int		busy;
 	struct rt_held	*held;
@@ -52,6 +54,8 @@ void	rt_release(struct sio_socket *);
 /* sync.c */
 void	sync_init(size_t);
 void	sync_socket_free(struct rt_sock *);
+json_t	*sync_socket_save(const struct rt_sock *);
+void	sync_socket_restore(struct rt_sock *, const json_t *);
 void	sync_subscribe_model(struct sio_socket *, const struct sio_event *);
 void	sync_unsubscribe_model(struct sio_socket *, const struct sio_event *);
 void	sync_subscribe_document(struct sio_socket *,

@@ -105,6 +105,34 @@ sync_socket_free(struct rt_sock *rs)
 	rs->queries = NULL;
 }
 
+/*
+ * What connection-state recovery keeps of a lost socket's sync state (its
+ * rooms are kept by the plugin): the counts and the queries by queryId.
+ */
+json_t *
+sync_socket_save(const struct rt_sock *rs)
+{
+	return (json_pack("{s:I,s:I,s:I,s:O?}", "model",
+	    (json_int_t)rs->nmodel, "document", (json_int_t)rs->ndocument,
+	    "query", (json_int_t)rs->nquery, "queries", rs->queries));
+}
+
+/* A recovered socket's sync state, as sync_socket_save() kept it. */
+void
+sync_socket_restore(struct rt_sock *rs, const json_t *saved)
+{
+	json_t		*q;
+
+	rs->nmodel = (u_int32_t)MIN(SYNC_CAP_MODEL,
+	    MAX(0, json_integer_value(json_object_get(saved, "model"))));
+	rs->ndocument = (u_int32_t)MIN(SYNC_CAP_DOCUMENT,
+	    MAX(0, json_integer_value(json_object_get(saved, "document"))));
+	rs->nquery = (u_int32_t)MIN(SYNC_CAP_QUERY,
+	    MAX(0, json_integer_value(json_object_get(saved, "query"))));
+	if (json_is_object(q = json_object_get(saved, "queries")))
+		rs->queries = json_deep_copy(q);
+}
+
 /* a, b and c joined, as a new string. */
 static char *
 sync_room(const char *a, const char *b, const char *c)

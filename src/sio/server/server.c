@@ -18,8 +18,9 @@
  * closed; an unknown namespace gets CONNECT_ERROR "Invalid namespace"; a
  * client DISCONNECT ends that namespace's socket and keeps the session;
  * packets for a namespace that is not connected are ignored; a packet that
- * does not decode closes the session. Connection-state recovery is off (no
- * "pid" in the CONNECT reply).
+ * does not decode closes the session. Connection-state recovery (socket.io
+ * 4.6+) is off unless sio_config.recovery_ms says how long a lost socket
+ * is kept: server_recover.c.
  *
  * The code is split by concern. This file: namespaces, clients (the
  * Engine.IO callbacks, handed to the engine as server_handlers by
@@ -29,7 +30,8 @@
  * and their rooms. server_emit.c: everything sent, to one socket or
  * broadcast. server_order.c: one order of broadcasts on every worker.
  * server_monitor.c: what an observer (an admin module) sees, and the
- * accessors it needs. server.h holds what they share.
+ * accessors it needs. server_recover.c: lost sockets kept, taken over
+ * again, and what they missed replayed. server.h holds what they share.
  */
 
 #include <sys/types.h>
@@ -76,6 +78,7 @@ server_init(void)
 	if (sio_nsp_lookup("/") == NULL)
 		(void)sio_nsp_create("/");
 	server_order_init();
+	server_recover_init();
 	(void)kore_timer_add(server_tick, engine_tick_interval(), NULL, 0);
 }
 
@@ -238,8 +241,8 @@ server_close(struct eio_session *s, const char *reason)
 }
 
 /*
- * The server's timer: broadcasts given up on, and sessions that connected
- * no namespace within connectTimeout.
+ * The server's timer: broadcasts given up on, kept sockets expired, and
+ * sessions that connected no namespace within connectTimeout.
  */
 static void
 server_tick(void *arg, u_int64_t now)
@@ -248,6 +251,7 @@ server_tick(void *arg, u_int64_t now)
 
 	(void)arg;
 	server_order_tick(now);
+	server_recover_tick(now);
 
 	while ((c = TAILQ_FIRST(&connect_queue)) != NULL &&
 	    c->deadline <= now) {

@@ -1,8 +1,8 @@
 /*
  * server/server.h: what the Socket.IO layer's files share (server.c,
  * server_socket.c, server_emit.c, server_order.c, server_filter.c,
- * server_monitor.c): namespaces, clients, sockets, pending acks, and the
- * functions one file calls in another.
+ * server_monitor.c, server_recover.c): namespaces, clients, sockets,
+ * pending acks, and the functions one file calls in another.
  * Outside server/ only sio.c includes it, for server_init(),
  * server_handlers and server_order_parent_init().
  */
@@ -35,6 +35,7 @@ struct sio_nsp {
 	sio_socket_fn		on_connection;
 	sio_disconnect_fn	on_disconnect;
 	sio_event_fn		on_unknown;
+	sio_save_fn		on_save;
 	struct hmap		handlers;
 	struct rooms		rooms;
 	TAILQ_HEAD(, sio_socket) sockets;
@@ -55,8 +56,11 @@ struct sio_client {
 	int				got_connect;
 	u_int64_t			deadline;
 	int				in_ctq;
+	u_int16_t			recover_asked;	/* by nsp index */
 	TAILQ_ENTRY(sio_client)		ctl;
 };
+
+struct server_recovery;
 
 struct sio_socket {
 	char				id[SIO_SID_LEN + 1];
@@ -68,6 +72,8 @@ struct sio_socket {
 	int64_t				next_ack;
 	TAILQ_HEAD(, sio_pending_ack)	acks;
 	struct rooms_member		member;
+	char				pid[SIO_SID_LEN + 1];
+	struct server_recovery		*recovery;
 	TAILQ_ENTRY(sio_socket)		clist;
 	TAILQ_ENTRY(sio_socket)		nlist;
 };
@@ -99,16 +105,20 @@ void		 server_ctq_remove(struct sio_client *);
 /* server_socket.c */
 void		 server_socket_connect(struct sio_client *,
 		    struct sio_packet *);
+void		 server_socket_handshake(struct sio_socket *, json_t *);
 void		 server_socket_close(struct sio_socket *, const char *);
+void		 server_socket_id_new(char *);
 
 /* server_emit.c */
 int		 server_emit_packet(struct sio_socket *, int, int64_t, json_t *,
 		    const struct sio_attachment *, size_t);
-void		 server_msg_broadcast(const u_int8_t *, size_t);
-void		 server_msg_sockets_leave(const u_int8_t *, size_t);
+void		 server_msg_broadcast(const u_int8_t *, size_t,
+		    struct sio_socket *);
+void		 server_msg_sockets_leave(const u_int8_t *, size_t,
+		    struct sio_socket *);
 void		 server_bcast_deliver(struct server_bcast *);
 struct sio_socket **server_members(struct sio_nsp *, const char *const *,
-		    size_t, size_t *);
+		    size_t, struct sio_socket *, size_t *);
 size_t		 server_encode_event(struct sio_frame **, struct sio_nsp *,
 		    json_t *);
 
@@ -120,7 +130,8 @@ void		 server_monitor_left(const char *, void *);
 
 /* server_filter.c */
 void		 server_filter_init(void);
-void		 server_msg_filtered(const u_int8_t *, size_t);
+void		 server_msg_filtered(const u_int8_t *, size_t, u_int64_t,
+		    struct sio_socket *);
 
 /* server_order.c: a numbered message's head, its number and time */
 #define SERVER_ORDER_HEAD	(2 * sizeof(u_int64_t))
@@ -134,5 +145,21 @@ void		 server_order_put(u_int64_t, u_int8_t, const u_int8_t *,
 void		 server_order_put_local(u_int64_t, struct server_bcast *);
 void		 server_order_run(void);
 void		 server_order_tick(u_int64_t);
+u_int64_t	 server_order_next(void);
+void		 server_order_fanout(u_int64_t, u_int8_t, const u_int8_t *,
+		    size_t, struct sio_socket *);
+
+/* server_recover.c */
+void		 server_recover_init(void);
+int		 server_recover_connect(struct sio_socket *, json_t *);
+void		 server_recover_accept(struct sio_socket *, json_t *);
+void		 server_recover_restore(struct sio_socket *);
+void		 server_recover_keep(struct sio_socket *, const char *);
+void		 server_recover_end(struct sio_socket *, const char *);
+void		 server_recover_offset(struct sio_frame **, u_int64_t);
+void		 server_recover_offset_args(json_t *, u_int64_t);
+void		 server_recover_log(u_int64_t, u_int8_t, const u_int8_t *,
+		    size_t);
+void		 server_recover_tick(u_int64_t);
 
 #endif /* !SIO_SERVER_H */

@@ -7,6 +7,12 @@
  * of the rooms (struct server_bcast, server_bcast_deliver(): each socket
  * once, whatever the number of rooms it is in), both in the order of
  * server_order.c. socketsLeave goes to every worker the same way.
+ *
+ * With connection-state recovery on (server_recover.c), a broadcast
+ * carries its number as its last argument, and this worker fans it out
+ * from the bytes the bus carries, as the others do, so that it is logged
+ * as it was fanned out; a logged message is fanned out again to one
+ * recovered socket through the same path (the `only` arguments).
  */
 
 #include <sys/types.h>
@@ -37,7 +43,10 @@ static struct server_bcast *bcast_new(struct sio_nsp *, const char *const *,
 		    size_t, const char *const *, size_t, struct sio_frame **,
 		    size_t);
 static void	fanout_local(struct sio_nsp *, const char *const *, size_t,
-		    const char *const *, size_t, struct sio_frame **, size_t);
+		    const char *const *, size_t, struct sio_frame **, size_t,
+		    struct sio_socket *);
+static int	fanout_in(struct sio_nsp *, struct sio_socket *,
+		    const char *const *, size_t);
 static void	fanout_member(struct rooms_member *, void *);
 
 /* args (stolen, may be NULL): the arguments after the event name. */
@@ -159,20 +168,30 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 		return;
 
 	seq = server_order_take();
+	server_recover_offset(&frames[0], seq);
 	SIO_STAT_ADD(broadcasts, 1);
 
 	/* Other workers first: they fan out while this one does. */
-	if (bus_worker_count() > 1) {
+	if (bus_worker_count() > 1 || sio_conf.recovery_ms > 0) {
 		sbuf_init(&b);
 		server_order_head(&b, seq);
 		broadcast_encode(&b, n, rooms, nrooms, except, nexcept,
 		    frames, nf);
-		bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
+		if (bus_worker_count() > 1)
+			bus_send_others(SIO_MSG_BROADCAST, b.data, b.len);
+		/* Recovery logs the bytes as fanned out: see above. */
+		if (sio_conf.recovery_ms > 0) {
+			server_order_put(seq, SIO_MSG_BROADCAST,
+			    b.data + SERVER_ORDER_HEAD,
+			    b.len - SERVER_ORDER_HEAD);
+		}
 		sbuf_free(&b);
 	}
 
-	server_order_put_local(seq, bcast_new(n, rooms, nrooms, except,
-	    nexcept, frames, nf));
+	if (sio_conf.recovery_ms == 0) {
+		server_order_put_local(seq, bcast_new(n, rooms, nrooms,
+		    except, nexcept, frames, nf));
+	}
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
 }
@@ -221,7 +240,7 @@ server_bcast_deliver(struct server_bcast *b)
 	size_t		i;
 
 	fanout_local(b->nsp, b->names, b->nrooms, b->names + b->nrooms,
-	    b->nexcept, b->frames, b->nf);
+	    b->nexcept, b->frames, b->nf, NULL);
 	for (i = 0; i < b->nf; i++)
 		frame_unref(b->frames[i]);
 	free(b);
@@ -271,7 +290,7 @@ sio_broadcast_local(struct sio_nsp *n, const char *const *rooms,
 	server_order_run();
 	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
 	    event_array(event, args), NULL, 0);
-	fanout_local(n, rooms, nrooms, NULL, 0, frames, nf);
+	fanout_local(n, rooms, nrooms, NULL, 0, frames, nf, NULL);
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
 }
@@ -299,8 +318,10 @@ sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
 	sbuf_free(&b);
 }
 
+/* Only: that socket alone (it is replayed), if it is in `in`. */
 void
-server_msg_sockets_leave(const u_int8_t *d, size_t len)
+server_msg_sockets_leave(const u_int8_t *d, size_t len,
+    struct sio_socket *only)
 {
 	struct fanout		fo;
 	struct sio_nsp		*n;
@@ -317,7 +338,10 @@ server_msg_sockets_leave(const u_int8_t *d, size_t len)
 
 	memset(&fo, 0, sizeof(fo));
 	fo.nsp = n;
-	rooms_foreach(&n->rooms, &in, 1, NULL, 0, fanout_member, &fo);
+	if (only == NULL)
+		rooms_foreach(&n->rooms, &in, 1, NULL, 0, fanout_member, &fo);
+	else if (only->nsp == n && rooms_has(&n->rooms, &only->member, in))
+		fanout_member(&only->member, &fo);
 	for (i = 0; i < fo.n; i++) {
 		(void)sio_leave(fo.sockets[i], room);
 		sio_socket_unref(fo.sockets[i]);
@@ -325,9 +349,12 @@ server_msg_sockets_leave(const u_int8_t *d, size_t len)
 	free(fo.sockets);
 }
 
-/* A broadcast from another worker: the same frames to our members. */
+/*
+ * A broadcast from the bus: the same frames to our members, or only to
+ * socket `only` if it is one (it is replayed).
+ */
 void
-server_msg_broadcast(const u_int8_t *d, size_t len)
+server_msg_broadcast(const u_int8_t *d, size_t len, struct sio_socket *only)
 {
 	struct sio_frame	*frames[SIO_FRAMES_MAX];
 	const char		*names[512];
@@ -375,7 +402,8 @@ server_msg_broadcast(const u_int8_t *d, size_t len)
 		off += 5 + u32;
 	}
 
-	fanout_local(server_nsps[d[0]], names, nr, names + nr, ne, frames, nf);
+	fanout_local(server_nsps[d[0]], names, nr, names + nr, ne, frames, nf,
+	    only);
 
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
@@ -390,7 +418,7 @@ server_msg_broadcast(const u_int8_t *d, size_t len)
 static void
 fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
     const char *const *except, size_t nexcept, struct sio_frame **frames,
-    size_t nf)
+    size_t nf, struct sio_socket *only)
 {
 	struct fanout		fo;
 	struct sio_socket	*so;
@@ -400,7 +428,12 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 	fo.nsp = n;
 
 	/* rooms_foreach() skips the except rooms itself; the walk does not. */
-	if (nrooms > 0) {
+	if (only != NULL) {
+		fo.except = except;
+		fo.nexcept = nexcept;
+		if (only->nsp == n && fanout_in(n, only, rooms, nrooms))
+			fanout_member(&only->member, &fo);
+	} else if (nrooms > 0) {
 		rooms_foreach(&n->rooms, rooms, nrooms, except, nexcept,
 		    fanout_member, &fo);
 	} else {
@@ -421,6 +454,24 @@ fanout_local(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 	}
 	engine_send_batch_end();
 	free(fo.sockets);
+}
+
+/* Whether so is in any of rooms (all of them: nrooms 0). */
+static int
+fanout_in(struct sio_nsp *n, struct sio_socket *so, const char *const *rooms,
+    size_t nrooms)
+{
+	size_t		i;
+
+	if (nrooms == 0)
+		return (1);
+
+	for (i = 0; i < nrooms; i++) {
+		if (rooms_has(&n->rooms, &so->member, rooms[i]))
+			return (1);
+	}
+
+	return (0);
 }
 
 static void
@@ -450,17 +501,22 @@ fanout_member(struct rooms_member *m, void *arg)
 /*
  * For server_filter.c: the connected sockets of n in any of rooms, each
  * once and holding a reference (sio_socket_unref() each, free() the
- * array), and an EVENT packet [event, ...] (data, stolen) in frames.
+ * array), or only socket `only` if it is one (it is replayed); and an
+ * EVENT packet [event, ...] (data, stolen) in frames.
  */
 struct sio_socket **
 server_members(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
-    size_t *count)
+    struct sio_socket *only, size_t *count)
 {
 	struct fanout		fo;
 
 	memset(&fo, 0, sizeof(fo));
 	fo.nsp = n;
-	if (nrooms > 0) {
+	if (only != NULL) {
+		if (only->nsp == n && nrooms > 0 &&
+		    fanout_in(n, only, rooms, nrooms))
+			fanout_member(&only->member, &fo);
+	} else if (nrooms > 0) {
 		rooms_foreach(&n->rooms, rooms, nrooms, NULL, 0,
 		    fanout_member, &fo);
 	}

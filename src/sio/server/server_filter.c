@@ -14,6 +14,11 @@
  * filter id, the number of rooms (u16), each room (u16 length, bytes),
  * the event (u16 length, bytes), then the change as JSON text up to the
  * end.
+ *
+ * With connection-state recovery on, each packet carries the broadcast's
+ * number as its last argument, as any broadcast does, and a socket that
+ * comes back has the logged message delivered again to it alone, its
+ * filter asked again (server_recover.c).
  */
 
 #include <sys/types.h>
@@ -35,6 +40,7 @@ struct filter_variant {
 };
 
 struct filter_msg {
+	u_int64_t		seq;
 	struct sio_nsp		*nsp;
 	sio_filter_fn		fn;
 	const char		*names[512];
@@ -115,9 +121,13 @@ filter_append_str(struct sbuf *b, const char *s)
 	sbuf_append(b, s, len);
 }
 
-/* Its turn (server_order.c): deliver a filtered broadcast here. */
+/*
+ * Its turn (server_order.c): deliver filtered broadcast seq here, or only
+ * to socket `only` if it is one of its recipients (it is replayed).
+ */
 void
-server_msg_filtered(const u_int8_t *d, size_t len)
+server_msg_filtered(const u_int8_t *d, size_t len, u_int64_t seq,
+    struct sio_socket *only)
 {
 	struct filter_msg	m;
 	struct filter_variant	v[FILTER_VARIANTS];
@@ -125,10 +135,11 @@ server_msg_filtered(const u_int8_t *d, size_t len)
 	size_t			i, k, n, nv;
 
 	memset(&m, 0, sizeof(m));
+	m.seq = seq;
 	if (!filter_decode(&m, d, len))
 		goto cleanup;
 
-	so = server_members(m.nsp, m.names, m.nrooms, &n);
+	so = server_members(m.nsp, m.names, m.nrooms, only, &n);
 	nv = 0;
 	engine_send_batch_begin();
 	for (i = 0; i < n; i++) {
@@ -175,6 +186,7 @@ filter_send(struct filter_msg *m, struct sio_socket *so,
 	data = json_array();
 	(void)json_array_append_new(data, json_string(m->event));
 	(void)json_array_extend(data, args);
+	server_recover_offset_args(data, m->seq);
 	if ((nf = server_encode_event(frames, m->nsp, data)) == 0) {
 		json_decref(args);
 		return;

@@ -20,6 +20,10 @@
  * the number, then when the broadcast was made (sio_stats_now()), from
  * which each worker tells how long its own fan-out took (stats.c).
  *
+ * With connection-state recovery on, what is fanned out is logged too
+ * (server_recover_log()), and server_order_fanout() fans a logged message
+ * out once more, to one socket.
+ *
  * Between sio_defer_begin() and sio_defer_end() nothing is fanned out
  * here (the other workers still get the messages at once): a REST write
  * answers its client in between. Sends to one socket and room changes run
@@ -101,6 +105,13 @@ server_order_init(void)
 
 	order_next = order_shared != NULL ?
 	    __atomic_load_n(order_shared, __ATOMIC_SEQ_CST) : 0;
+}
+
+/* The number this worker fans out next (what came before is done). */
+u_int64_t
+server_order_next(void)
+{
+	return (order_next);
 }
 
 /* The number of a new broadcast. */
@@ -284,22 +295,37 @@ sio_defer_end(void)
 static void
 order_deliver(struct order_entry *e)
 {
-	switch (e->type) {
-	case SIO_MSG_BROADCAST:
-		if (e->local != NULL)
-			server_bcast_deliver(e->local);
-		else
-			server_msg_broadcast(e->data, e->len);
+	if (e->local != NULL) {
+		server_bcast_deliver(e->local);
 		sio_stats_fanout_done(e->made);
+		return;
+	}
+
+	server_order_fanout(e->seq, e->type, e->data, e->len, NULL);
+	if (e->type != SIO_MSG_SOCKETS_LEAVE)
+		sio_stats_fanout_done(e->made);
+	server_recover_log(e->seq, e->type, e->data, e->len);
+}
+
+/*
+ * Fan out numbered message seq (its bytes, as the bus carries them) to the
+ * sockets it is for here, or only to socket `only` (replaying it).
+ */
+void
+server_order_fanout(u_int64_t seq, u_int8_t type, const u_int8_t *d,
+    size_t len, struct sio_socket *only)
+{
+	switch (type) {
+	case SIO_MSG_BROADCAST:
+		server_msg_broadcast(d, len, only);
 		break;
 	case SIO_MSG_SOCKETS_LEAVE:
-		server_msg_sockets_leave(e->data, e->len);
+		server_msg_sockets_leave(d, len, only);
 		break;
 	case SIO_MSG_FILTERED:
-		server_msg_filtered(e->data, e->len);
-		sio_stats_fanout_done(e->made);
+		server_msg_filtered(d, len, seq, only);
 		break;
 	default:
-		fatal("sio: numbered message of type %u", e->type);
+		fatal("sio: numbered message of type %u", type);
 	}
 }

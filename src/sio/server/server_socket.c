@@ -4,6 +4,9 @@
  * refusing it, a disconnect from either side, accessors and references
  * (a socket is freed when its last reference goes), rooms, and a
  * socket's end, which leaves its rooms and fails its pending acks.
+ * A socket that takes over a kept session (connection-state recovery)
+ * gets its rooms and missed messages back in sio_accept(), through
+ * server_recover.c.
  */
 
 #include <sys/types.h>
@@ -17,7 +20,6 @@
 #include "server.h"
 
 static void	socket_free(struct sio_socket *);
-static void	socket_id_new(char *);
 static void	socket_stats_rooms(void);
 
 /* A CONNECT: a new socket, handed to its namespace's connect middleware. */
@@ -43,7 +45,7 @@ server_socket_connect(struct sio_client *c, struct sio_packet *pkt)
 		return;
 
 	so = sbuf_xcalloc(1, sizeof(*so));
-	socket_id_new(so->id);
+	server_socket_id_new(so->id);
 	so->nsp = n;
 	so->client = c;
 	so->state = SOCK_CONNECTING;
@@ -53,31 +55,46 @@ server_socket_connect(struct sio_client *c, struct sio_packet *pkt)
 	TAILQ_INSERT_TAIL(&c->sockets, so, clist);
 
 	auth = pkt->data != NULL ? json_incref(pkt->data) : json_object();
-	if (n->on_connect != NULL)
-		n->on_connect(so, auth);
-	else
-		sio_accept(so);
+	if (!server_recover_connect(so, auth))
+		server_socket_handshake(so, auth);
 	json_decref(auth);
 }
 
-/* Accept a socket that is waiting in its namespace's connect middleware. */
+/* Hand a connecting socket to its namespace's connect middleware. */
+void
+server_socket_handshake(struct sio_socket *so, json_t *auth)
+{
+	if (so->nsp->on_connect != NULL)
+		so->nsp->on_connect(so, auth);
+	else
+		sio_accept(so);
+}
+
+/*
+ * Accept a socket that is waiting in its namespace's connect middleware.
+ * One that takes over a kept session gets its rooms back and the messages
+ * it missed here, right after the CONNECT reply (which may end it).
+ */
 void
 sio_accept(struct sio_socket *so)
 {
 	struct sio_nsp	*n = so->nsp;
+	json_t		*reply;
 
 	if (so->state != SOCK_CONNECTING)
 		return;
 
+	sio_socket_ref(so);
 	so->state = SOCK_CONNECTED;
 	TAILQ_INSERT_TAIL(&n->sockets, so, nlist);
 	n->count++;
 	server_ctq_remove(so->client);
 
-	(void)server_emit_packet(so, SIO_PACKET_CONNECT, -1,
-	    json_pack("{s:s}", "sid", so->id), NULL, 0);
+	reply = json_pack("{s:s}", "sid", so->id);
+	server_recover_accept(so, reply);
+	(void)server_emit_packet(so, SIO_PACKET_CONNECT, -1, reply, NULL, 0);
 
-	if (sio_conf.debug) {
+	if (sio_conf.debug && so->client != NULL) {
 		sio_log(LOG_INFO, so->id, "sio: %s: socket %s connected to %s",
 		    eio_session_id(so->client->s), so->id, n->name);
 	}
@@ -85,8 +102,12 @@ sio_accept(struct sio_socket *so)
 	if (so->state == SOCK_CONNECTED && server_monitor != NULL &&
 	    server_monitor->connected != NULL)
 		server_monitor->connected(so);
+	if (so->state == SOCK_CONNECTED)
+		server_recover_restore(so);
 	if (so->state == SOCK_CONNECTED && n->on_connection != NULL)
 		n->on_connection(so);
+	server_recover_end(so, NULL);
+	sio_socket_unref(so);
 }
 
 /* Refuse a connecting socket: CONNECT_ERROR {message, data}. */
@@ -256,6 +277,7 @@ server_socket_close(struct sio_socket *so, const char *reason)
 	TAILQ_REMOVE(&c->sockets, so, clist);
 
 	if (was == SOCK_CONNECTED) {
+		server_recover_keep(so, reason);
 		TAILQ_REMOVE(&so->nsp->sockets, so, nlist);
 		so->nsp->count--;
 		if (server_monitor != NULL &&
@@ -280,6 +302,7 @@ server_socket_close(struct sio_socket *so, const char *reason)
 		free(pa);
 	}
 
+	server_recover_end(so, reason);
 	so->client = NULL;
 	sio_socket_unref(so);
 }
@@ -290,8 +313,9 @@ socket_free(struct sio_socket *so)
 	free(so);
 }
 
-static void
-socket_id_new(char *id)
+/* A random id of SIO_SID_LEN characters (socket ids, recovery's pids). */
+void
+server_socket_id_new(char *id)
 {
 	static const char	b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				    "abcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -3,7 +3,12 @@ connects to korio with a token, subscribes to its todo events, says
 "ready" on stdout, then counts todo:created events until it has the
 number asked for or the time is up, and prints one JSON line with what
 it got. python-engineio drops a session whose polling response carries
-more than 16 packets, so a burst of events tests korio's cap."""
+more than 16 packets, so a burst of events tests korio's cap.
+
+With connection-state recovery on (korio's default), every broadcast
+carries its offset as one more, last, argument, as with Node's socket.io
+and connectionStateRecovery: the handler takes the rest as *extra and
+reports them."""
 
 import json
 import sys
@@ -16,12 +21,14 @@ def main():
     url, token, want, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     sio = socketio.Client(reconnection=False)
     got = []
+    extra = []
     disconnects = []
     done = threading.Event()
 
     @sio.on("todo:created")
-    def on_created(data):
+    def on_created(data, *rest):
         got.append(data["id"])
+        extra.append(list(rest))
         if len(got) >= want:
             done.set()
 
@@ -35,7 +42,8 @@ def main():
     print(json.dumps({"ready": True, "ack": ack}), flush=True)
     done.wait(secs)
     connected = sio.connected
-    print(json.dumps({"received": got, "disconnects": len(disconnects), "connected": connected}), flush=True)
+    print(json.dumps({"received": got, "extra": extra, "disconnects": len(disconnects), "connected": connected}),
+          flush=True)
     if connected:
         sio.disconnect()
 

@@ -20,7 +20,7 @@ KORE_TREE	:= $(abspath build/kore-src)
 KORE_FLAVOR	?=
 NODE		?= node
 FUZZ_SECONDS	?= 60
-FUZZ_SMOKE	?= 10
+FUZZ_SMOKE	?= 5
 
 PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

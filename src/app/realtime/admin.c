@@ -62,7 +62,6 @@ static struct throttle	*admin_throttle;
 
 static void	admin_connect(struct sio_socket *, json_t *);
 static void	admin_disconnect(struct sio_socket *, const char *);
-static int	admin_budget(struct sio_socket *);
 static int	admin_take(struct sio_socket *, struct throttle_rule [2]);
 static void	admin_rules(struct sio_socket *, struct throttle_rule [2]);
 static void	admin_ok(struct sio_socket *, int,
@@ -117,7 +116,7 @@ admin_connect(struct sio_socket *so, json_t *auth)
 	struct admin_job	*j;
 	json_t			*sid, *user, *pass;
 
-	if (!admin_budget(so) || !admin_take(so, rules))
+	if (!rt_budget(so) || !admin_take(so, rules))
 		return;
 
 	sid = json_object_get(auth, "sessionId");
@@ -175,29 +174,6 @@ admin_disconnect(struct sio_socket *so, const char *reason)
 
 	admin_feed_remove(as);
 	free(as);
-}
-
-/* A CONNECT within its connection's budget, as realtime.c's rt_budget(). */
-static int
-admin_budget(struct sio_socket *so)
-{
-	const char	*sid;
-	int		r;
-
-	if ((sid = sio_socket_sid(so)) == NULL)
-		return (0);
-	if ((r = limit_take(sid, kore_time_ms())) == LIMIT_OK)
-		return (1);
-
-	if (r == LIMIT_ABUSE) {
-		kore_log(LOG_NOTICE, "admin: connection %s keeps connecting "
-		    "past the rate limit, closing it", sid);
-		sio_socket_close_session(so, "rate limit");
-	} else {
-		sio_reject(so, "Rate limit exceeded", NULL);
-	}
-
-	return (0);
 }
 
 /*

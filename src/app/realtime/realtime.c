@@ -77,7 +77,6 @@ static void	rt_accepted(struct sio_socket *, const char *, int64_t, int);
 static json_t	*rt_save(struct sio_socket *);
 static void	rt_sock_free(struct rt_sock *);
 static int	rt_allow(struct sio_socket *, const struct sio_event *);
-static int	rt_budget(struct sio_socket *);
 static void	rt_sweep(void *, u_int64_t);
 static void	rt_reply(struct sio_socket *, int64_t, json_t *);
 static void	rt_error(struct sio_socket *, int64_t, const char *);
@@ -378,7 +377,7 @@ rt_allow(struct sio_socket *so, const struct sio_event *ev)
  * limit exceeded" before any token check or store lookup; a client that
  * keeps going loses its whole connection.
  */
-static int
+int
 rt_budget(struct sio_socket *so)
 {
 	const char	*sid;

@@ -50,6 +50,7 @@ extern struct sio_nsp	*rt_nsp;
 void	realtime_init(void);
 
 void	rt_release(struct sio_socket *);
+int	rt_budget(struct sio_socket *);
 
 /* sync.c */
 void	sync_init(size_t);

@@ -55,6 +55,8 @@ static int	admin_args(struct sio_socket *, const struct sio_event *,
 static int	admin_name(json_t *);
 static void	admin_ev_disconnect(struct sio_socket *,
 		    const struct sio_event *);
+static void	admin_ev_room(struct sio_socket *, const struct sio_event *,
+		    int);
 static void	admin_ev_join(struct sio_socket *, const struct sio_event *);
 static void	admin_ev_leave(struct sio_socket *, const struct sio_event *);
 static void	admin_ev_other(struct sio_socket *, const struct sio_event *);
@@ -164,8 +166,9 @@ admin_ev_disconnect(struct sio_socket *so, const struct sio_event *ev)
 	    filter);
 }
 
+/* join and leave: [namespace, room, filter?]; the room is checked. */
 static void
-admin_ev_join(struct sio_socket *so, const struct sio_event *ev)
+admin_ev_room(struct sio_socket *so, const struct sio_event *ev, int join)
 {
 	struct sio_nsp	*n;
 	const char	*room, *filter;
@@ -175,27 +178,25 @@ admin_ev_join(struct sio_socket *so, const struct sio_event *ev)
 		return;
 	room = json_string_value(json_array_get(ev->args, 1));
 
-	kore_log(LOG_NOTICE, "admin: socket %s: %s in %s joins %s",
+	kore_log(LOG_NOTICE, "admin: socket %s: %s in %s %s %s",
 	    sio_socket_id(so), filter != NULL ? filter : "every socket",
-	    sio_nsp_name(n), room);
-	admin_act_send(ADMIN_ACT_JOIN, 0, n, room, filter);
+	    sio_nsp_name(n), join ? "joins" : "leaves", room);
+	if (join)
+		admin_act_send(ADMIN_ACT_JOIN, 0, n, room, filter);
+	else
+		sio_sockets_leave(n, filter != NULL ? filter : room, room);
+}
+
+static void
+admin_ev_join(struct sio_socket *so, const struct sio_event *ev)
+{
+	admin_ev_room(so, ev, 1);
 }
 
 static void
 admin_ev_leave(struct sio_socket *so, const struct sio_event *ev)
 {
-	struct sio_nsp	*n;
-	const char	*room, *filter;
-
-	if (!admin_args(so, ev, &n, &filter) ||
-	    !admin_name(json_array_get(ev->args, 1)))
-		return;
-	room = json_string_value(json_array_get(ev->args, 1));
-
-	kore_log(LOG_NOTICE, "admin: socket %s: %s in %s leaves %s",
-	    sio_socket_id(so), filter != NULL ? filter : "every socket",
-	    sio_nsp_name(n), room);
-	sio_sockets_leave(n, filter != NULL ? filter : room, room);
+	admin_ev_room(so, ev, 0);
 }
 
 /* Anything else takes from the budget, and does nothing. */

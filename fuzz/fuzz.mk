@@ -48,3 +48,9 @@ FUZZ_TARGETS += fuzz_metrics
 fuzz_metrics_SRCS = fuzz/fuzz_metrics.c src/app/metrics/prom.c \
     src/app/metrics/metrics_render.c src/app/metrics/metrics_proc.c \
     fuzz/metrics_stubs.c
+
+# Connection-state recovery: a client's offset, offsets on the wire, the
+# bounded replay log.
+FUZZ_TARGETS += fuzz_replay
+fuzz_replay_SRCS = fuzz/fuzz_replay.c src/sio/codec/replay.c \
+    src/sio/codec/sbuf.c

@@ -146,6 +146,7 @@ struct rest_route {
 #define REST_DEFAULT_LIMIT	100
 #define REST_MAX_LIMIT		500
 #define REST_DETAIL_MAX		256	/* error title and detail bytes */
+#define REST_STORE_RETRY_SEC	2	/* Retry-After of a 503 for the store */
 
 /* A parsed list query (REST_LIST). */
 struct rest_list {

@@ -362,8 +362,7 @@ rest_acquire(struct rest_call *call)
 	if ((call->sc = store_acquire()) != NULL)
 		return (1);
 
-	(void)snprintf(call->log, sizeof(call->log), "rest: store unavailable");
-	return (rest_error(call, 500, "Internal server error", NULL));
+	return (rest_store_error(call, STORE_UNAVAILABLE, "acquire"));
 }
 
 static void

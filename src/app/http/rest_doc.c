@@ -45,7 +45,8 @@ rest_doc_copy(const json_t *doc)
 /*
  * Inserts doc, a new document of coll made by the caller, with ownerId,
  * created and updated set here. Returns 1 with the 201 {"data": doc}
- * response set (doc in the REST shape), or 0 with a 500 (what is logged).
+ * response set (doc in the REST shape), or 0 with rest_store_error()'s
+ * answer (what is logged).
  */
 int
 rest_doc_insert(struct rest_call *call, enum store_coll coll, json_t *doc,
@@ -82,7 +83,8 @@ rest_doc_update(struct rest_call *call, enum store_coll coll, const char *id,
 
 /*
  * The result r of a store call on the path's document, of model m: 1 for
- * STORE_OK; else 0 with a 404 (STORE_NOTFOUND) or a 500 (what is logged).
+ * STORE_OK; else 0 with a 404 (STORE_NOTFOUND) or rest_store_error()'s
+ * answer (what is logged).
  */
 int
 rest_doc_result(struct rest_call *call, enum store_result r,

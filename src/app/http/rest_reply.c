@@ -8,7 +8,8 @@
  * for a bad query); the token routes answer {"message":"..."}
  * (rest_message), as Terreno does. Successful answers are
  * {"data": ...} (rest_reply). A store failure the client can't fix is a
- * 500 whose cause is logged on the worker, never sent. Everything here
+ * 503 (store unreachable, with Retry-After), a 507 (disk full) or a 500,
+ * whose cause is logged on the worker, never sent. Everything here
  * runs on the pool thread as well as on the worker: no Kore call, only
  * its method constants.
  */
@@ -53,7 +54,11 @@ rest_message(struct rest_call *call, int status, const char *msg)
 	return (0);
 }
 
-/* A store failure the client can't fix: 500, logged on the worker. */
+/*
+ * A store failure the client can't fix, logged on the worker: 503 with
+ * Retry-After when the store can't be reached (it recovers by itself),
+ * 507 when the disk is full (writes only; reads go on), else 500.
+ */
 int
 rest_store_error(struct rest_call *call, enum store_result r,
     const char *what)
@@ -61,7 +66,17 @@ rest_store_error(struct rest_call *call, enum store_result r,
 	(void)snprintf(call->log, sizeof(call->log), "rest: %s: %s",
 	    what, store_result_str(r));
 
-	return (rest_error(call, 500, "Internal server error", NULL));
+	switch (r) {
+	case STORE_UNAVAILABLE:
+		call->retry_after = REST_STORE_RETRY_SEC;
+		return (rest_error(call, 503, "Service Unavailable",
+		    "The database is unavailable; try again later"));
+	case STORE_FULL:
+		return (rest_error(call, 507, "Insufficient Storage",
+		    "The database has no space left for this write"));
+	default:
+		return (rest_error(call, 500, "Internal server error", NULL));
+	}
 }
 
 int

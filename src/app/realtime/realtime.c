@@ -646,10 +646,10 @@ rt_job_work(struct job *job)
 		r = store_get(sc, STORE_USERS, j->user, &doc);
 		j->found = (r == STORE_OK);
 		j->admin = json_is_true(json_object_get(doc, "admin"));
-		j->failed = (r == STORE_ERROR);
+		j->failed = (r != STORE_OK && r != STORE_NOTFOUND);
 	} else {
 		r = store_get(sc, STORE_PROJECTS, j->project, &doc);
-		j->failed = (r == STORE_ERROR);
+		j->failed = (r != STORE_OK && r != STORE_NOTFOUND);
 		members = json_object_get(doc, "members");
 		json_array_foreach(members, i, m) {
 			if (json_is_string(m) &&

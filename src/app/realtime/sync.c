@@ -367,7 +367,7 @@ sync_query_work(struct job *job)
 		return;
 	}
 	r = store_get(sc, STORE_PROJECTS, j->project, &doc);
-	j->failed = (r == STORE_ERROR);
+	j->failed = (r != STORE_OK && r != STORE_NOTFOUND);
 	j->member = (r == STORE_OK &&
 	    sync_in(json_object_get(doc, "members"), j->user));
 	json_decref(doc);

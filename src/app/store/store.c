@@ -484,6 +484,10 @@ store_result_str(enum store_result r)
 		return ("duplicate");
 	case STORE_ERROR:
 		return ("error");
+	case STORE_UNAVAILABLE:
+		return ("unavailable");
+	case STORE_FULL:
+		return ("no space");
 	}
 
 	return ("unknown");

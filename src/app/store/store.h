@@ -38,9 +38,11 @@
  * The first store_acquire() of a MongoDB process creates the indexes
  * (unique users.email); a failure there is logged as a warning; if the
  * server was unreachable, later inserts and updates retry (at most every
- * 5 s) until it answers. Unless the URI sets serverSelectionTimeoutMS,
- * the store sets it to 5000, so a down server fails operations in 5 s,
- * not 30.
+ * 5 s) until it answers. Unless the URI sets them, the store sets
+ * serverSelectionTimeoutMS=1000, connectTimeoutMS=1000 and
+ * socketTimeoutMS=10000, so a down server fails an operation in about
+ * 1 s (STORE_UNAVAILABLE), not mongoc's 30; the pool reconnects by
+ * itself once the server is back.
  * store_global_cleanup() must run after every handle is released (no
  * pool thread may be inside the store); on MongoDB it ends with
  * mongoc_cleanup(), after which MongoDB can't be initialized again in
@@ -56,7 +58,10 @@
  * is not 24 hex digits gives STORE_NOTFOUND without touching the backend,
  * and a filter value that cannot convert to the field's type (a non-hex
  * string for an ObjectId field, an unparseable date) matches nothing.
- * Backend failures are logged through the config's log callback.
+ * Backend failures are logged through the config's log callback. A
+ * backend that can't be reached (MongoDB server selection, network and
+ * shutdown errors; SQLite busy past its timeout) is STORE_UNAVAILABLE;
+ * a write refused for lack of disk space (SQLITE_FULL) is STORE_FULL.
  *
  * Field names given to filters, sorts, find_one, delete_where and update
  * are top-level names of 1..64 characters [A-Za-z0-9_]; anything else is
@@ -88,7 +93,9 @@ enum store_result {
 	STORE_OK = 0,
 	STORE_NOTFOUND,		/* no such document */
 	STORE_DUPLICATE,	/* unique _id or users.email taken */
-	STORE_ERROR		/* bad arguments or backend failure */
+	STORE_ERROR,		/* bad arguments or backend failure */
+	STORE_UNAVAILABLE,	/* backend unreachable or busy: try later */
+	STORE_FULL		/* no space left for the write (SQLite) */
 };
 
 enum store_coll {

@@ -11,9 +11,12 @@
  * indexes (unique users.email, todos.ownerId, todos.projectId,
  * projects.members). A server that refuses one (e.g. duplicates already
  * there) gets a warning and is not asked again; a server that cannot be
- * reached gets a warning and a later write tries again. Unless the URI
- * says otherwise, serverSelectionTimeoutMS is 5000, so an unreachable
- * server fails an operation in 5 s rather than mongoc's default 30.
+ * reached gets a warning and a later write tries again (the operation of
+ * that handle then fails at once with STORE_UNAVAILABLE rather than wait
+ * for a second server selection). Unless the URI says otherwise,
+ * serverSelectionTimeoutMS and connectTimeoutMS are 1000 and
+ * socketTimeoutMS 10000, so an unreachable server fails an operation in
+ * about 1 s rather than mongoc's default 30.
  */
 
 #include <pthread.h>
@@ -27,7 +30,9 @@
 #include "store/store_mongo.h"
 
 #define STORE_MONGO_DEFAULT_DB	"korio"
-#define STORE_MONGO_SELECT_MS	5000	/* default serverSelectionTimeoutMS */
+#define STORE_MONGO_SELECT_MS	1000	/* default serverSelectionTimeoutMS */
+#define STORE_MONGO_CONNECT_MS	1000	/* default connectTimeoutMS */
+#define STORE_MONGO_SOCKET_MS	10000	/* default socketTimeoutMS */
 #define STORE_MONGO_RETRY_SEC	5	/* between index creation tries */
 
 struct store_mongo_index {
@@ -43,6 +48,7 @@ static void			store_mongo_release(struct store_conn *);
 
 static void			 store_mongo_log(mongoc_log_level_t,
 				    const char *, const char *, void *);
+static void			 store_mongo_uri_default(const char *, int32_t);
 static void			 store_mongo_indexes(struct store_mongo_conn *,
 				    int);
 static int			 store_mongo_index(struct store_mongo_conn *,
@@ -79,6 +85,14 @@ static atomic_int		 store_mongo_indexed;
 static size_t			 store_mongo_index_next;
 static time_t			 store_mongo_index_tried;
 
+/* Sets a URI option unless the user's URI has it. */
+static void
+store_mongo_uri_default(const char *opt, int32_t ms)
+{
+	if (!mongoc_uri_has_option(store_mongo_uri, opt))
+		(void)mongoc_uri_set_option_as_int32(store_mongo_uri, opt, ms);
+}
+
 static enum store_result
 store_mongo_init(const struct store_config *cfg)
 {
@@ -95,12 +109,14 @@ store_mongo_init(const struct store_config *cfg)
 		goto fail;
 	}
 
-	/* Fail within seconds, not mongoc's 30, when the server is down. */
-	if (!mongoc_uri_has_option(store_mongo_uri,
-	    MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
-		(void)mongoc_uri_set_option_as_int32(store_mongo_uri,
-		    MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-		    STORE_MONGO_SELECT_MS);
+	/* Fail within about a second, not mongoc's 30, when the server is
+	 * down; options the URI sets win. */
+	store_mongo_uri_default(MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+	    STORE_MONGO_SELECT_MS);
+	store_mongo_uri_default(MONGOC_URI_CONNECTTIMEOUTMS,
+	    STORE_MONGO_CONNECT_MS);
+	store_mongo_uri_default(MONGOC_URI_SOCKETTIMEOUTMS,
+	    STORE_MONGO_SOCKET_MS);
 
 	if ((db = mongoc_uri_get_database(store_mongo_uri)) == NULL)
 		db = STORE_MONGO_DEFAULT_DB;
@@ -226,8 +242,10 @@ store_mongo_indexes(struct store_mongo_conn *mc, int first)
 		store_mongo_index_tried = now;
 	while (store_mongo_index_next < n) {
 		if (!store_mongo_index(mc,
-		    &store_mongo_index_list[store_mongo_index_next]))
+		    &store_mongo_index_list[store_mongo_index_next])) {
+			mc->down = 1;
 			break;
+		}
 		store_mongo_index_next++;
 	}
 	if (n > 0 && store_mongo_index_next == n)

@@ -23,6 +23,7 @@
 struct store_mongo_conn {
 	mongoc_client_t		*client;
 	mongoc_collection_t	*colls[STORE_COLL_MAX];
+	int			 down;	/* an index try found no server */
 };
 
 /* store_mongo.c */
@@ -41,6 +42,9 @@ json_t			*store_mongo_object(bson_iter_t *);
 json_t			*store_mongo_doc(const bson_t *);
 
 /* store_mongo_ops.c */
+enum store_result	 store_mongo_error(const bson_error_t *,
+			    const char *);
+int			 store_mongo_unreachable(const bson_error_t *);
 enum store_result	 store_mongo_ping(struct store_conn *);
 enum store_result	 store_mongo_insert(struct store_conn *,
 			    enum store_coll, json_t *);

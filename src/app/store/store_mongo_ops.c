@@ -5,7 +5,11 @@
  * converted by store_mongo_bson.c. Inserts and updates first retry the
  * indexes if the server could not be reached before
  * (store_mongo_indexes_retry).
- * Duplicate key errors (11000, 11001, 12582) are STORE_DUPLICATE.
+ * Duplicate key errors (11000, 11001, 12582) are STORE_DUPLICATE; a
+ * server that can't be reached (server selection, network, shutdown and
+ * not-primary errors) is STORE_UNAVAILABLE, and so is every operation of
+ * a handle whose index try just found no server (mc->down), so a request
+ * pays one server selection timeout, not two.
  */
 
 #include <string.h>
@@ -13,8 +17,6 @@
 #include "store/store.h"
 #include "store/store_mongo.h"
 
-static enum store_result	 store_mongo_error(const bson_error_t *,
-				    const char *);
 static enum store_result	 store_mongo_delete(struct store_mongo_conn *,
 				    enum store_coll, const bson_t *, int,
 				    size_t *);
@@ -26,6 +28,9 @@ store_mongo_ping(struct store_conn *c)
 	bson_error_t		 err;
 	bson_t			*cmd;
 	bool			 ok;
+
+	if (mc->down)
+		return (STORE_UNAVAILABLE);
 
 	cmd = BCON_NEW("ping", BCON_INT32(1));
 	ok = mongoc_client_command_simple(mc->client, "admin", cmd, NULL,
@@ -48,6 +53,8 @@ store_mongo_insert(struct store_conn *c, enum store_coll coll, json_t *doc)
 		return (STORE_ERROR);
 
 	store_mongo_indexes_retry(mc);
+	if (mc->down)
+		return (STORE_UNAVAILABLE);
 
 	bson_init(&b);
 	r = STORE_ERROR;
@@ -82,6 +89,8 @@ store_mongo_list(struct store_conn *c, enum store_coll coll,
 
 	if ((mcoll = store_mongo_coll(mc, coll)) == NULL)
 		return (STORE_ERROR);
+	if (mc->down)
+		return (STORE_UNAVAILABLE);
 
 	bson_init(&filter);
 	bson_init(&opts);
@@ -149,6 +158,8 @@ store_mongo_update(struct store_conn *c, enum store_coll coll,
 		return (STORE_ERROR);
 
 	store_mongo_indexes_retry(mc);
+	if (mc->down)
+		return (STORE_UNAVAILABLE);
 
 	bson_init(&query);
 	bson_init(&update);
@@ -240,7 +251,7 @@ store_mongo_delete_project(struct store_conn *c, const char *id,
 	return (r);
 }
 
-static enum store_result
+enum store_result
 store_mongo_error(const bson_error_t *err, const char *what)
 {
 	if (err->code == 11000 || err->code == 11001 || err->code == 12582)
@@ -249,7 +260,42 @@ store_mongo_error(const bson_error_t *err, const char *what)
 	store_log(STORE_LOG_ERR, "mongo: %s: %s (domain %u, code %u)", what,
 	    err->message, err->domain, err->code);
 
+	if (store_mongo_unreachable(err))
+		return (STORE_UNAVAILABLE);
+
 	return (STORE_ERROR);
+}
+
+/*
+ * 1 if err says the server could not be reached or is going away: server
+ * selection and stream (network) errors, and the server's own shutdown,
+ * network and not-primary codes.
+ */
+int
+store_mongo_unreachable(const bson_error_t *err)
+{
+	if (err->domain == MONGOC_ERROR_SERVER_SELECTION ||
+	    err->domain == MONGOC_ERROR_STREAM)
+		return (1);
+	if (err->domain != MONGOC_ERROR_SERVER &&
+	    err->domain != MONGOC_ERROR_WRITE_CONCERN)
+		return (0);
+
+	switch (err->code) {
+	case 6:		/* HostUnreachable */
+	case 7:		/* HostNotFound */
+	case 89:	/* NetworkTimeout */
+	case 91:	/* ShutdownInProgress */
+	case 189:	/* PrimarySteppedDown */
+	case 10107:	/* NotWritablePrimary */
+	case 11600:	/* InterruptedAtShutdown */
+	case 11602:	/* InterruptedDueToReplStateChange */
+	case 13435:	/* NotPrimaryNoSecondaryOk */
+	case 13436:	/* NotPrimaryOrSecondary */
+		return (1);
+	default:
+		return (0);
+	}
 }
 
 static enum store_result
@@ -266,6 +312,8 @@ store_mongo_delete(struct store_mongo_conn *mc, enum store_coll coll,
 	*n = 0;
 	if ((mcoll = store_mongo_coll(mc, coll)) == NULL)
 		return (STORE_ERROR);
+	if (mc->down)
+		return (STORE_UNAVAILABLE);
 
 	if (many) {
 		ok = mongoc_collection_delete_many(mcoll, filter, NULL, &reply,

@@ -394,7 +394,10 @@ store_sqlite_hash(const char *s)
 	return (h);
 }
 
-/* Map a failed step's result code; constraint violations are duplicates. */
+/*
+ * Map a failed step's result code: constraint violations are duplicates,
+ * a full disk STORE_FULL, busy past the timeout STORE_UNAVAILABLE.
+ */
 enum store_result
 store_sqlite_rc(struct store_sqlite_conn *sc, int rc, const char *what)
 {
@@ -405,7 +408,15 @@ store_sqlite_rc(struct store_sqlite_conn *sc, int rc, const char *what)
 	store_log(STORE_LOG_ERR, "sqlite: %s: %s (%d)", what,
 	    sqlite3_errmsg(sc->db), rc);
 
-	return (STORE_ERROR);
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return (STORE_FULL);
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return (STORE_UNAVAILABLE);
+	default:
+		return (STORE_ERROR);
+	}
 }
 
 /* The SQLite library loaded, e.g. "3.40.1". */

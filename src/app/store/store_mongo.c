@@ -82,6 +82,8 @@ static char			*store_mongo_db = NULL;
 static pthread_mutex_t		 store_mongo_index_lock =
 				    PTHREAD_MUTEX_INITIALIZER;
 static atomic_int		 store_mongo_indexed;
+static atomic_int		 store_mongo_down;	/* last try: no server */
+static atomic_int		 store_mongo_probing;	/* a handle is trying */
 static size_t			 store_mongo_index_next;
 static time_t			 store_mongo_index_tried;
 
@@ -133,6 +135,8 @@ store_mongo_init(const struct store_config *cfg)
 	(void)mongoc_client_pool_set_appname(store_mongo_pool, "korio");
 
 	atomic_store(&store_mongo_indexed, 0);
+	atomic_store(&store_mongo_down, 0);
+	atomic_store(&store_mongo_probing, 0);
 	store_mongo_index_next = 0;
 	store_mongo_index_tried = 0;
 
@@ -161,10 +165,17 @@ store_mongo_cleanup(void)
 	mongoc_cleanup();
 }
 
+/*
+ * While the server is down (the last operation to try found none), one
+ * handle at a time probes it: the others fail at once (mc->down), so
+ * requests queued behind a server selection timeout don't each wait for
+ * their own. The probe's release says whether it is back.
+ */
 static struct store_conn *
 store_mongo_acquire(void)
 {
 	struct store_mongo_conn	*mc;
+	int			 idle;
 
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
 		return (NULL);
@@ -174,10 +185,27 @@ store_mongo_acquire(void)
 		return (NULL);
 	}
 
-	if (!atomic_load(&store_mongo_indexed))
+	if (atomic_load(&store_mongo_down)) {
+		idle = 0;
+		if (atomic_compare_exchange_strong(&store_mongo_probing, &idle,
+		    1))
+			mc->probe = 1;
+		else
+			mc->down = 1;
+	}
+
+	if (!mc->down && !atomic_load(&store_mongo_indexed))
 		store_mongo_indexes(mc, 1);
 
 	return ((struct store_conn *)mc);
+}
+
+/* An operation of mc found no server. */
+void
+store_mongo_unreached(struct store_mongo_conn *mc)
+{
+	mc->unreach = 1;
+	atomic_store(&store_mongo_down, 1);
 }
 
 static void
@@ -185,6 +213,12 @@ store_mongo_release(struct store_conn *c)
 {
 	struct store_mongo_conn	*mc = (struct store_mongo_conn *)c;
 	size_t			 i;
+
+	if (mc->probe) {
+		if (!mc->unreach)
+			atomic_store(&store_mongo_down, 0);
+		atomic_store(&store_mongo_probing, 0);
+	}
 
 	for (i = 0; i < STORE_COLL_MAX; i++) {
 		if (mc->colls[i] != NULL)
@@ -243,6 +277,7 @@ store_mongo_indexes(struct store_mongo_conn *mc, int first)
 	while (store_mongo_index_next < n) {
 		if (!store_mongo_index(mc,
 		    &store_mongo_index_list[store_mongo_index_next])) {
+			store_mongo_unreached(mc);
 			mc->down = 1;
 			break;
 		}

@@ -23,11 +23,14 @@
 struct store_mongo_conn {
 	mongoc_client_t		*client;
 	mongoc_collection_t	*colls[STORE_COLL_MAX];
-	int			 down;	/* an index try found no server */
+	int			 down;	/* fail at once: no server */
+	int			 probe;	/* the one handle trying a down server */
+	int			 unreach; /* an operation found no server */
 };
 
 /* store_mongo.c */
 void			 store_mongo_indexes_retry(struct store_mongo_conn *);
+void			 store_mongo_unreached(struct store_mongo_conn *);
 mongoc_collection_t	*store_mongo_coll(struct store_mongo_conn *,
 			    enum store_coll);
 
@@ -42,8 +45,8 @@ json_t			*store_mongo_object(bson_iter_t *);
 json_t			*store_mongo_doc(const bson_t *);
 
 /* store_mongo_ops.c */
-enum store_result	 store_mongo_error(const bson_error_t *,
-			    const char *);
+enum store_result	 store_mongo_error(struct store_mongo_conn *,
+			    const bson_error_t *, const char *);
 int			 store_mongo_unreachable(const bson_error_t *);
 enum store_result	 store_mongo_ping(struct store_conn *);
 enum store_result	 store_mongo_insert(struct store_conn *,

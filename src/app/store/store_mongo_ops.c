@@ -8,8 +8,10 @@
  * Duplicate key errors (11000, 11001, 12582) are STORE_DUPLICATE; a
  * server that can't be reached (server selection, network, shutdown and
  * not-primary errors) is STORE_UNAVAILABLE, and so is every operation of
- * a handle whose index try just found no server (mc->down), so a request
- * pays one server selection timeout, not two.
+ * a handle that must not try the server (mc->down: its index try just
+ * found none, or the server is down and another handle is probing it;
+ * see store_mongo_acquire), so a request pays one server selection
+ * timeout at most, and only one request at a time pays it.
  */
 
 #include <string.h>
@@ -37,7 +39,7 @@ store_mongo_ping(struct store_conn *c)
 	    NULL, &err);
 	bson_destroy(cmd);
 
-	return (ok ? STORE_OK : store_mongo_error(&err, "ping"));
+	return (ok ? STORE_OK : store_mongo_error(mc, &err, "ping"));
 }
 
 enum store_result
@@ -65,7 +67,7 @@ store_mongo_insert(struct store_conn *c, enum store_coll coll, json_t *doc)
 	if (mongoc_collection_insert_one(mcoll, &b, NULL, NULL, &err))
 		r = STORE_OK;
 	else
-		r = store_mongo_error(&err, "insert");
+		r = store_mongo_error(mc, &err, "insert");
 
 cleanup:
 	bson_destroy(&b);
@@ -118,7 +120,7 @@ store_mongo_list(struct store_conn *c, enum store_coll coll,
 			goto cleanup;
 	}
 	if (mongoc_cursor_error(cur, &err)) {
-		r = store_mongo_error(&err, "find");
+		r = store_mongo_error(mc, &err, "find");
 		goto cleanup;
 	}
 
@@ -127,7 +129,7 @@ store_mongo_list(struct store_conn *c, enum store_coll coll,
 		n = mongoc_collection_count_documents(mcoll, &filter, NULL,
 		    NULL, NULL, &err);
 		if (n < 0)
-			r = store_mongo_error(&err, "count");
+			r = store_mongo_error(mc, &err, "count");
 		else
 			*total = (size_t)n;
 	}
@@ -179,7 +181,7 @@ store_mongo_update(struct store_conn *c, enum store_coll coll,
 	/* reply is initialized by the call, whatever the outcome. */
 	if (!mongoc_collection_find_and_modify_with_opts(mcoll, &query, fam,
 	    &reply, &err)) {
-		r = store_mongo_error(&err, "update");
+		r = store_mongo_error(mc, &err, "update");
 	} else if (bson_iter_init_find(&it, &reply, "value") &&
 	    BSON_ITER_HOLDS_DOCUMENT(&it)) {
 		*doc = store_mongo_object(&it);
@@ -252,7 +254,8 @@ store_mongo_delete_project(struct store_conn *c, const char *id,
 }
 
 enum store_result
-store_mongo_error(const bson_error_t *err, const char *what)
+store_mongo_error(struct store_mongo_conn *mc, const bson_error_t *err,
+    const char *what)
 {
 	if (err->code == 11000 || err->code == 11001 || err->code == 12582)
 		return (STORE_DUPLICATE);
@@ -260,8 +263,10 @@ store_mongo_error(const bson_error_t *err, const char *what)
 	store_log(STORE_LOG_ERR, "mongo: %s: %s (domain %u, code %u)", what,
 	    err->message, err->domain, err->code);
 
-	if (store_mongo_unreachable(err))
+	if (store_mongo_unreachable(err)) {
+		store_mongo_unreached(mc);
 		return (STORE_UNAVAILABLE);
+	}
 
 	return (STORE_ERROR);
 }
@@ -324,7 +329,7 @@ store_mongo_delete(struct store_mongo_conn *mc, enum store_coll coll,
 	}
 
 	if (!ok) {
-		r = store_mongo_error(&err, "delete");
+		r = store_mongo_error(mc, &err, "delete");
 	} else {
 		if (bson_iter_init_find(&it, &reply, "deletedCount") &&
 		    BSON_ITER_HOLDS_NUMBER(&it))

@@ -24,7 +24,8 @@
  * Usage: node launcher.mjs [port [persist-file]]
  *   port 0 (the default) picks a free port. Binds 127.0.0.1 only. Prints
  *   "READY mongodb://127.0.0.1:PORT" on stdout once accepting connections,
- *   and exits 0 after a graceful stop on SIGTERM or SIGINT.
+ *   and exits 0 after a graceful stop on SIGTERM or SIGINT (at most 1 s
+ *   after the data is saved, even if clients keep connections open).
  *
  * Not fixable here (trust a real mongod): transactions, SCRAM auth (use a
  * URI without credentials), TTL, exact error texts, performance.
@@ -333,6 +334,13 @@ stop()
 	if (timer !== null)
 		clearInterval(timer);
 	try {
+		/*
+		 * Persist first: stop() waits for clients to close their
+		 * connections (a mongoc pool keeps them for a minute), so
+		 * exit anyway 1 s later, data saved, as a stopped mongod does.
+		 */
+		await storage.persist();
+		setTimeout(() => process.exit(0), 1000).unref();
 		await server.stop();	/* stop() persists through close() */
 	} catch (err) {
 		console.error('congo: stop failed:', err);

@@ -85,6 +85,8 @@ test("MongoDB unreachable: 503 within 2 s, sockets stay up, recovery by itself",
   const setup = spawnSync("sh", [path.join(congoDir, "setup.sh")], { stdio: ["ignore", "inherit", "inherit"] });
   assert.equal(setup.status, 0, "tests/congo/setup.sh failed");
 
+  const T0 = Date.now();
+  const step = (what) => console.log(`# ${what} at ${Date.now() - T0} ms`);
   const dir = tempDir("korio-congo-");
   const file = path.join(dir, "data.ejson");
   let congo = await startCongo(0, file);
@@ -94,6 +96,7 @@ test("MongoDB unreachable: 503 within 2 s, sockets stay up, recovery by itself",
   const srv = await startKorio({ workers: 1, env: { MONGODB_URI: `${congo.uri}korio_faults` } });
   cleanups.push(() => srv.stop());
   const api = restClient(srv.url);
+  step("korio up");
 
   const u = await api.signup("faults@example.com");
   const t = await api.post("/todos", { title: "before" }, { token: u.token });
@@ -109,7 +112,9 @@ test("MongoDB unreachable: 503 within 2 s, sockets stay up, recovery by itself",
   let disconnected = null;
   sock.on("disconnect", (why) => { disconnected = why; });
 
+  step("socket up");
   await stopCongo(congo);
+  step("congo stopped");
 
   const auth = { token: u.token };
   assertUnavailable(await timed(() => api.get("/todos", auth)), "GET /todos");
@@ -129,7 +134,9 @@ test("MongoDB unreachable: 503 within 2 s, sockets stay up, recovery by itself",
   assert.equal(disconnected, null, "the socket stayed up");
   assert.ok(sock.connected);
 
+  step("checks done");
   congo = await startCongo(port, file);
+  step("congo restarted");
   const deadline = Date.now() + 20000 * SLOW;
   let list;
   for (;;) {

@@ -37,6 +37,7 @@ static json_t		*openapi_success(const char *,
 static json_t		*openapi_error(const struct rest_op *, int);
 static const char	*openapi_status_text(const struct rest_op *, int);
 static void		 openapi_status_add(int *, size_t *, int);
+static int		 openapi_op_error(const struct rest_op *, int);
 
 /* The document's paths: rest_routes[], in their order. */
 json_t *
@@ -324,6 +325,9 @@ openapi_responses(const struct rest_route *rt, const char *verb,
 	    e++)
 		openapi_status_add(st, &n, *e);
 	openapi_status_add(st, &n, 500);
+	openapi_status_add(st, &n, 503);
+	if (strcmp(verb, "get") != 0)
+		openapi_status_add(st, &n, 507);
 
 	for (i = 0; i < n; i++) {
 		(void)snprintf(code, sizeof(code), "%d", st[i]);
@@ -331,6 +335,21 @@ openapi_responses(const struct rest_route *rt, const char *verb,
 	}
 
 	return (r);
+}
+
+/* 1 if op's own list of errors has status. */
+static int
+openapi_op_error(const struct rest_op *op, int status)
+{
+	const int	*e;
+
+	for (e = op->doc != NULL ? op->doc->errors : NULL; e != NULL && *e;
+	    e++) {
+		if (*e == status)
+			return (1);
+	}
+
+	return (0);
 }
 
 /* Adds status to the sorted set st of *n statuses. */
@@ -454,8 +473,15 @@ openapi_status_text(const struct rest_op *op, int status)
 		return ("Too Many Requests: failed logins from this address "
 		    "or for this account");
 	case 503:
-		return ("Service Unavailable: too many logins and signups "
-		    "waiting to be hashed");
+		if (openapi_op_error(op, 503))
+			return ("Service Unavailable: the database is "
+			    "unreachable, or too many logins and signups are "
+			    "waiting to be hashed");
+		return ("Service Unavailable: the database is unreachable; "
+		    "try again after Retry-After");
+	case 507:
+		return ("Insufficient Storage: no disk space left for the "
+		    "write (SQLite); reads go on");
 	default:
 		return ("Internal server error (its cause is logged only)");
 	}

@@ -68,6 +68,9 @@ static int	suite_setup(void);
 static void	suite_teardown(void);
 
 static int	test_oid(void);
+static int	test_mongo_down(void);
+static int	mongo_down_child(const char *, int64_t, int64_t);
+static int64_t	now_ms(void);
 static int	test_iso(void);
 static int	test_ping(void);
 static int	test_timed_calls(void);
@@ -115,6 +118,7 @@ main(void)
 
 	TEST_RUN(test_oid);
 	TEST_RUN(test_iso);
+	TEST_RUN(test_mongo_down);
 
 	env = getenv("TMPDIR");
 	(void)snprintf(sqlite_path, sizeof(sqlite_path),
@@ -2009,6 +2013,99 @@ test_mongo_terreno(void)
 	TEST_ASSERT(bson_iter_init_find(&it, &b, "updated") &&
 	    bson_iter_date_time(&it) == 1704067200000LL);
 	bson_destroy(&b);
+
+	return (0);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * In a child process (mongoc can't be initialized again after cleanup):
+ * a MongoDB URI nobody listens on. The first acquire and ping answer
+ * STORE_UNAVAILABLE within [lo, hi) ms; then, while one handle probes
+ * the server, another fails at once. Exit status 0 when all holds.
+ */
+static int
+mongo_down_child(const char *uri, int64_t lo, int64_t hi)
+{
+	struct store_config	 c;
+	struct store_conn	*a, *b;
+	int64_t			 t0, ms;
+	enum store_result	 r;
+
+	memset(&c, 0, sizeof(c));
+	c.mongodb_uri = uri;
+	c.log = test_log;
+	if (store_global_init(&c) != STORE_OK)
+		return (2);
+
+	t0 = now_ms();
+	if ((a = store_acquire()) == NULL)
+		return (3);
+	r = store_ping(a);
+	ms = now_ms() - t0;
+	store_release(a);
+	if (r != STORE_UNAVAILABLE)
+		return (4);
+	if (ms < lo || ms >= hi) {
+		printf("  first ping took %lld ms\n", (long long)ms);
+		return (5);
+	}
+
+	if ((a = store_acquire()) == NULL || (b = store_acquire()) == NULL)
+		return (6);
+	t0 = now_ms();
+	r = store_ping(b);
+	ms = now_ms() - t0;
+	if (r != STORE_UNAVAILABLE || ms > 100)
+		return (7);
+	if (store_ping(a) != STORE_UNAVAILABLE)
+		return (8);
+	store_release(b);
+	store_release(a);
+
+	store_global_cleanup();
+	return (0);
+}
+
+/* An unreachable MongoDB fails fast, unless the URI says otherwise. */
+static int
+test_mongo_down(void)
+{
+	pid_t		pid;
+	int		status;
+
+	TEST_ASSERT(strcmp(store_result_str(STORE_UNAVAILABLE),
+	    "unavailable") == 0);
+	TEST_ASSERT(strcmp(store_result_str(STORE_FULL), "no space") == 0);
+
+	(void)fflush(stdout);
+	if ((pid = fork()) == 0)
+		_exit(mongo_down_child("mongodb://127.0.0.1:1/korio_down",
+		    0, 1900));
+	TEST_ASSERT(pid > 0);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("  default timeouts: child status %d\n", status);
+	TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* The URI's own serverSelectionTimeoutMS wins. */
+	(void)fflush(stdout);
+	if ((pid = fork()) == 0)
+		_exit(mongo_down_child("mongodb://127.0.0.1:1/korio_down?"
+		    "serverSelectionTimeoutMS=2500", 2400, 6000));
+	TEST_ASSERT(pid > 0);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("  URI timeout: child status %d\n", status);
+	TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	return (0);
 }

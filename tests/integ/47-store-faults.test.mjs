@@ -203,6 +203,14 @@ test("SQLite on a full disk: 507 for writes, reads go on, intact, writes again o
   assert.equal(full.body.status, 507);
   assert.equal(full.body.title, "Insufficient Storage");
   assert.match(full.body.detail, /space/);
+  // Updates and deletes need space too.
+  for (const r of [
+    await api.patch(`/todos/${first.body.data.id}`, { title: title("patched") }, auth),
+    await api.del(`/todos/${first.body.data.id}`, auth),
+  ]) {
+    assert.equal(r.status, 507, r.text);
+    assert.equal(r.body.title, "Insufficient Storage");
+  }
 
   // Reads go on, and see every acknowledged write.
   const list = await api.get("/todos?limit=500", auth);

@@ -408,6 +408,13 @@ store_sqlite_rc(struct store_sqlite_conn *sc, int rc, const char *what)
 	store_log(STORE_LOG_ERR, "sqlite: %s: %s (%d)", what,
 	    sqlite3_errmsg(sc->db), rc);
 
+	return (store_sqlite_result(rc));
+}
+
+/* The store result of a failed call's (extended) result code, unlogged. */
+enum store_result
+store_sqlite_result(int rc)
+{
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
 		return (STORE_FULL);

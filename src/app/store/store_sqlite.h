@@ -52,6 +52,7 @@ int			 store_sqlite_exec(struct store_sqlite_conn *,
 			    const char *);
 sqlite3_stmt		*store_sqlite_stmt(struct store_sqlite_conn *,
 			    const char *);
+enum store_result	 store_sqlite_result(int);
 enum store_result	 store_sqlite_rc(struct store_sqlite_conn *, int,
 			    const char *);
 

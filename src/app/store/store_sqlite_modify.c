@@ -164,8 +164,9 @@ store_sqlite_delete_project(struct store_conn *c, const char *id,
 
 	store_sqlite_write_begin();
 	if (!store_sqlite_exec(sc, "BEGIN IMMEDIATE")) {
+		r = store_sqlite_result(sqlite3_extended_errcode(sc->db));
 		store_sqlite_write_end();
-		return (STORE_ERROR);
+		return (r);
 	}
 
 	r = STORE_ERROR;
@@ -201,6 +202,8 @@ store_sqlite_delete_project(struct store_conn *c, const char *id,
 
 	if (store_sqlite_exec(sc, "COMMIT"))
 		r = STORE_OK;
+	else
+		r = store_sqlite_result(sqlite3_extended_errcode(sc->db));
 
 cleanup:
 	if (r != STORE_OK) {

@@ -34,6 +34,8 @@ struct korio_config {
 	int		production;
 	char		*bind;
 	char		*port;
+	char		*tls_cert;	/* absolute path, NULL: plain HTTP */
+	char		*tls_key;
 	int		workers;
 	char		*data_dir;
 	char		*mongodb_uri;

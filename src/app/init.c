@@ -214,8 +214,17 @@ init_listen(void)
 {
 	struct kore_server	*srv;
 
+	/*
+	 * With TLS_CERT and TLS_KEY the server is a TLS one (it keeps the
+	 * name kore.conf attaches to); its domain takes the files from
+	 * Kore's defaults (patches/11-tls-openssl3.patch).
+	 */
 	srv = kore_server_create("plain");
-	srv->tls = 0;
+	srv->tls = korio.tls_cert != NULL;
+	if (srv->tls) {
+		kore_tls_certfile_default = kore_strdup(korio.tls_cert);
+		kore_tls_certkey_default = kore_strdup(korio.tls_key);
+	}
 
 	if (!kore_server_bind(srv, korio.bind, korio.port, NULL))
 		fatal("cannot listen on %s:%s (BIND, PORT)",

@@ -1,0 +1,260 @@
+// TLS from the binary (issue 13): with TLS_CERT and TLS_KEY korio serves
+// https and wss on PORT (Kore patched by patches/11-tls-openssl3.patch),
+// with RSA and ECDSA certificates made here with `openssl req`: fetch over
+// https and socket.io-client over wss (default transports with the
+// upgrade, websocket only, polling only) with the test certificate
+// trusted; a client that does not trust it is refused; TLS 1.2 and 1.3
+// only (`openssl s_client`); SIGHUP re-reads the certificate and key (a
+// new connection gets the new serial, open connections live on); a
+// missing file stops start-up with a message naming the setting.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import https from "node:https";
+import path from "node:path";
+import tls from "node:tls";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { io } from "socket.io-client";
+import { SLOW, startKorio, tempDir } from "./harness.mjs";
+
+const dir = tempDir("korio-tls-");
+
+// A self-signed certificate for localhost and 127.0.0.1.
+function makeCert(name, kind) {
+  const key = path.join(dir, `${name}.key`);
+  const crt = path.join(dir, `${name}.crt`);
+  const alg = kind === "rsa"
+    ? ["-newkey", "rsa:2048"]
+    : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+  execFileSync("openssl", ["req", "-x509", ...alg, "-nodes", "-keyout", key, "-out", crt,
+    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+  { stdio: "ignore" });
+  return { key, crt, pem: fs.readFileSync(crt, "utf8") };
+}
+
+function serialOf(pem) {
+  return execFileSync("openssl", ["x509", "-noout", "-serial"], { input: pem })
+    .toString().trim().replace(/^serial=/, "").toUpperCase();
+}
+
+// GET or POST over https; ca: the PEM trusted (none: the system's).
+function req(port, p, { ca, method = "GET", body, agent } = {}) {
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? {} : { "content-type": "application/json" };
+    const r = https.request({ host: "127.0.0.1", port, path: p, method, ca, headers, agent,
+      timeout: 5000 * SLOW }, (res) => {
+      let text = "";
+      const socket = res.socket;
+      const serial = socket.getPeerCertificate().serialNumber?.toUpperCase();
+      res.setEncoding("utf8");
+      res.on("data", (d) => { text += d; });
+      res.on("end", () => resolve({ status: res.statusCode, text, socket, serial }));
+    });
+    r.on("error", reject);
+    r.on("timeout", () => r.destroy(new Error("timeout")));
+    r.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+async function startTls(cert, env = {}) {
+  const srv = await startKorio({ workers: 2, wait: false, env: { TLS_CERT: cert.crt, TLS_KEY: cert.key, ...env } });
+  const deadline = Date.now() + 15000 * SLOW;
+  for (;;) {
+    try {
+      const r = await req(srv.port, "/healthz", { ca: cert.pem });
+      if (r.status === 200) return srv;
+      if (Date.now() > deadline) throw new Error(`status ${r.status}`);
+    } catch (e) {
+      if (Date.now() > deadline) {
+        await srv.stop({ allowBadLog: true });
+        throw new Error(`not healthy over https: ${e.message}\n${srv.logs()}`);
+      }
+    }
+    if (srv.child.exitCode !== null) throw new Error(`korio exited:\n${srv.logs()}`);
+    await sleep(50);
+  }
+}
+
+async function signup(port, ca) {
+  const email = `tls-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
+  const r = await req(port, "/auth/signup", { ca, method: "POST", body: { email, password: "correct horse battery" } });
+  assert.equal(r.status, 200, r.text);
+  return JSON.parse(r.text).data.token;
+}
+
+function sioConnect(port, token, ca, transports) {
+  const s = io(`https://127.0.0.1:${port}`, {
+    forceNew: true, reconnection: false, timeout: 5000 * SLOW, auth: { token },
+    ...(transports ? { transports } : {}),
+    ...(ca ? { ca } : {}),
+  });
+  return new Promise((resolve, reject) => {
+    s.once("connect", () => resolve(s));
+    s.once("connect_error", (e) => { s.close(); reject(e); });
+  });
+}
+
+function sClient(port, flag) {
+  const r = spawnSync("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, flag],
+    { input: "", timeout: 10000 * SLOW });
+  const out = `${r.stdout}${r.stderr}`;
+  const m = /Protocol\s*:\s*(\S+)/.exec(out) ?? /New, (TLSv[\d.]+),/.exec(out);
+  const ok = r.status === 0 && /-----BEGIN CERTIFICATE-----/.test(out);
+  return { ok, protocol: m?.[1], out };
+}
+
+for (const kind of ["rsa", "ecdsa"]) {
+  describe(`TLS with an ${kind.toUpperCase()} certificate (WORKERS=2)`, () => {
+    let srv;
+    let cert;
+    let token;
+    before(async () => {
+      cert = makeCert(`${kind}-1`, kind);
+      srv = await startTls(cert);
+      token = await signup(srv.port, cert.pem);
+    });
+    after(async () => {
+      await srv?.stop();
+    });
+
+    test("https: fetch with the certificate trusted", async () => {
+      const r = await req(srv.port, "/healthz", { ca: cert.pem });
+      assert.equal(r.status, 200);
+      assert.equal(JSON.parse(r.text).status, "ok");
+      assert.equal(r.serial, serialOf(cert.pem));
+      assert.match(srv.logs(), /serving https on 127\.0\.0\.1/);
+    });
+
+    test("plain http on the TLS port is not served", async () => {
+      await assert.rejects(fetch(`http://127.0.0.1:${srv.port}/healthz`, { signal: AbortSignal.timeout(5000 * SLOW) }));
+    });
+
+    test("wss: default transports, polling then upgraded to websocket", async () => {
+      const s = io(`https://127.0.0.1:${srv.port}`, {
+        forceNew: true, reconnection: false, timeout: 5000 * SLOW, auth: { token }, ca: cert.pem,
+      });
+      try {
+        const upgraded = new Promise((resolve, reject) => {
+          s.io.on("open", () => s.io.engine.once("upgrade", resolve));
+          setTimeout(() => reject(new Error("no upgrade")), 5000 * SLOW);
+        });
+        await new Promise((resolve, reject) => {
+          s.once("connect", resolve);
+          s.once("connect_error", reject);
+        });
+        await upgraded;
+        assert.equal(s.io.engine.transport.name, "websocket");
+        assert.ok(s.connected);
+      } finally {
+        s.close();
+      }
+    });
+
+    for (const t of ["websocket", "polling"]) {
+      test(`wss: ${t} only`, async () => {
+        const s = await sioConnect(srv.port, token, cert.pem, [t]);
+        try {
+          assert.equal(s.io.engine.transport.name, t);
+          await sleep(200);
+          assert.ok(s.connected);
+        } finally {
+          s.close();
+        }
+      });
+    }
+
+    test("a client that does not trust the certificate is refused", async () => {
+      await assert.rejects(req(srv.port, "/healthz"), (e) => /self[- ]signed|unable to verify|certificate/i.test(e.message));
+      const other = makeCert(`${kind}-other`, kind);
+      await assert.rejects(req(srv.port, "/healthz", { ca: other.pem }), /certificate|signature/i);
+      await assert.rejects(sioConnect(srv.port, token, undefined, ["websocket"]));
+      await assert.rejects(sioConnect(srv.port, token, other.pem, ["polling"]));
+    });
+
+    test("openssl s_client: TLS 1.2 and 1.3 succeed, TLS 1.1 is refused", () => {
+      const t12 = sClient(srv.port, "-tls1_2");
+      assert.ok(t12.ok, t12.out);
+      assert.equal(t12.protocol, "TLSv1.2");
+      const t13 = sClient(srv.port, "-tls1_3");
+      assert.ok(t13.ok, t13.out);
+      assert.equal(t13.protocol, "TLSv1.3");
+      const t11 = sClient(srv.port, "-tls1_1");
+      assert.ok(!t11.ok, t11.out);
+    });
+  });
+}
+
+describe("TLS certificate reload on SIGHUP", () => {
+  test("a new connection gets the new certificate, open connections live on", async () => {
+    const first = makeCert("reload-1", "rsa");
+    const live = { crt: path.join(dir, "live.crt"), key: path.join(dir, "live.key") };
+    fs.copyFileSync(first.crt, live.crt);
+    fs.copyFileSync(first.key, live.key);
+    const srv = await startTls({ ...live, pem: first.pem });
+    try {
+      const token = await signup(srv.port, first.pem);
+      const ws = await sioConnect(srv.port, token, first.pem, ["websocket"]);
+      // A kept-alive https connection, asked again after the reload.
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: first.pem });
+      const a = await req(srv.port, "/healthz", { agent });
+      assert.equal(a.status, 200);
+      const keptSocket = a.socket;
+
+      const second = makeCert("reload-2", "ecdsa");
+      assert.notEqual(serialOf(second.pem), serialOf(first.pem));
+      fs.copyFileSync(second.crt, live.crt);
+      fs.copyFileSync(second.key, live.key);
+      srv.child.kill("SIGHUP");
+
+      const deadline = Date.now() + 5000 * SLOW;
+      let serial;
+      for (;;) {
+        serial = await new Promise((resolve, reject) => {
+          const c = tls.connect({ host: "127.0.0.1", port: srv.port,
+            rejectUnauthorized: false }, () => {
+            const s = c.getPeerCertificate().serialNumber.toUpperCase();
+            c.end();
+            resolve(s);
+          });
+          c.on("error", reject);
+        });
+        if (serial === serialOf(second.pem) || Date.now() > deadline) break;
+        await sleep(50);
+      }
+      assert.equal(serial, serialOf(second.pem));
+      // Trusted only by the new certificate now.
+      assert.equal((await req(srv.port, "/healthz", { ca: second.pem })).status, 200);
+
+      // The open connections: the websocket and the kept-alive one.
+      await sleep(300);
+      assert.ok(ws.connected, "the wss socket survived the reload");
+      const b = await req(srv.port, "/healthz", { agent });
+      assert.equal(b.status, 200);
+      assert.equal(b.socket, keptSocket, "the same TLS connection answered");
+      assert.equal(b.serial, serialOf(first.pem));
+      ws.close();
+      agent.destroy();
+      assert.equal(srv.child.exitCode, null);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe("TLS settings at start-up", () => {
+  test("a missing TLS_KEY file, or only one of the two, stops korio with the name", async () => {
+    const cert = makeCert("startup", "rsa");
+    for (const [env, re] of [
+      [{ TLS_CERT: cert.crt, TLS_KEY: path.join(dir, "nope.key") }, /TLS_KEY .*nope\.key: cannot read/],
+      [{ TLS_CERT: path.join(dir, "nope.crt"), TLS_KEY: cert.key }, /TLS_CERT .*nope\.crt: cannot read/],
+      [{ TLS_CERT: cert.crt }, /TLS_CERT and TLS_KEY/],
+    ]) {
+      const srv = await startKorio({ workers: 1, wait: false, env });
+      const { code } = await srv.exited;
+      assert.notEqual(code, 0);
+      assert.match(srv.logs(), re);
+    }
+  });
+});

@@ -36,6 +36,7 @@ struct korio_config {
 	char		*port;
 	char		*tls_cert;	/* absolute path, NULL: plain HTTP */
 	char		*tls_key;
+	char		*redirect_port;	/* HTTP_REDIRECT_PORT, NULL: none */
 	int		workers;
 	char		*data_dir;
 	char		*mongodb_uri;

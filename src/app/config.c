@@ -40,6 +40,7 @@ static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
 static void	config_tls(void);
+static void	config_redirect(void);
 static char	*config_tls_file(const char *, const char *);
 static void	config_logins(void);
 static void	config_metrics(void);
@@ -60,6 +61,7 @@ config_load(void)
 	(void)config_num("PORT", 4000, 1, 65535);
 	korio.workers = (int)config_num("WORKERS", 0, 1, 64);
 	config_tls();
+	config_redirect();
 	korio.data_dir = config_str("DATA_DIR", "./data");
 	korio.mongodb_uri = config_str("MONGODB_URI", NULL);
 	korio.token_issuer = config_str("TOKEN_ISSUER", NULL);
@@ -280,6 +282,20 @@ config_tls(void)
 
 	korio.tls_cert = config_tls_file("TLS_CERT", cert);
 	korio.tls_key = config_tls_file("TLS_KEY", key);
+}
+
+/* HTTP_REDIRECT_PORT: plain HTTP answering 308 to https (TLS only). */
+static void
+config_redirect(void)
+{
+	korio.redirect_port = config_str("HTTP_REDIRECT_PORT", NULL);
+	if (korio.redirect_port == NULL)
+		return;
+	(void)config_num("HTTP_REDIRECT_PORT", 0, 1, 65535);
+	if (korio.tls_cert == NULL)
+		fatal("HTTP_REDIRECT_PORT needs TLS_CERT and TLS_KEY");
+	if (!strcmp(korio.redirect_port, korio.port))
+		fatal("HTTP_REDIRECT_PORT must differ from PORT");
 }
 
 static char *

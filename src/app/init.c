@@ -213,6 +213,7 @@ static void
 init_listen(void)
 {
 	struct kore_server	*srv;
+	struct kore_domain	*dom;
 
 	/*
 	 * With TLS_CERT and TLS_KEY the server is a TLS one (it keeps the
@@ -231,4 +232,25 @@ init_listen(void)
 		    korio.bind, korio.port);
 
 	kore_server_finalize(srv);
+
+	if (korio.redirect_port == NULL)
+		return;
+
+	/*
+	 * HTTP_REDIRECT_PORT: a plain server of its own with one domain
+	 * whose one route answers 308 to https (http/redirect.c). Made
+	 * before kore.conf's domain, which stays the primary (TLS) one.
+	 */
+	srv = kore_server_create("redirect");
+	srv->tls = 0;
+	if (!kore_server_bind(srv, korio.bind, korio.redirect_port, NULL))
+		fatal("cannot listen on %s:%s (BIND, HTTP_REDIRECT_PORT)",
+		    korio.bind, korio.redirect_port);
+	kore_server_finalize(srv);
+
+	dom = kore_domain_new("*");
+	if (!kore_domain_attach(dom, srv) ||
+	    !kore_module_handler_new(dom, "^/", "page_https_redirect", NULL,
+	    HANDLER_TYPE_DYNAMIC))
+		fatal("HTTP_REDIRECT_PORT: cannot set up the redirect");
 }

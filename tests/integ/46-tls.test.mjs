@@ -6,7 +6,8 @@
 // trusted; a client that does not trust it is refused; TLS 1.2 and 1.3
 // only (`openssl s_client`); SIGHUP re-reads the certificate and key (a
 // new connection gets the new serial, open connections live on); a
-// missing file stops start-up with a message naming the setting.
+// missing file stops start-up with a message naming the setting;
+// HTTP_REDIRECT_PORT answers 308 to https.
 
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -240,6 +241,40 @@ describe("TLS certificate reload on SIGHUP", () => {
     } finally {
       await srv.stop();
     }
+  });
+});
+
+describe("HTTP_REDIRECT_PORT", () => {
+  test("plain HTTP on it answers 308 to https on PORT, same host, path and query", async () => {
+    const { freePort } = await import("./harness.mjs");
+    const cert = makeCert("redirect", "rsa");
+    const rport = await freePort();
+    const srv = await startTls(cert, { HTTP_REDIRECT_PORT: String(rport) });
+    try {
+      const r = await fetch(`http://127.0.0.1:${rport}/todos?limit=1`, { redirect: "manual" });
+      assert.equal(r.status, 308);
+      assert.equal(r.headers.get("location"), `https://127.0.0.1:${srv.port}/todos?limit=1`);
+      // fetch will not send another Host: node's http module does.
+      const { default: http } = await import("node:http");
+      const loc = await new Promise((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port: rport, path: "/a/b", headers: { host: `example.com:${rport}` } }, (res) => {
+          res.resume();
+          resolve(`${res.statusCode} ${res.headers.location}`);
+        }).on("error", reject);
+      });
+      assert.equal(loc, `308 https://example.com:${srv.port}/a/b`);
+      // The TLS port still serves.
+      assert.equal((await req(srv.port, "/healthz", { ca: cert.pem })).status, 200);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test("without TLS it is refused at start-up", async () => {
+    const srv = await startKorio({ workers: 1, wait: false, env: { HTTP_REDIRECT_PORT: "4999" } });
+    const { code } = await srv.exited;
+    assert.notEqual(code, 0);
+    assert.match(srv.logs(), /HTTP_REDIRECT_PORT needs TLS_CERT and TLS_KEY/);
   });
 });
 

@@ -7,7 +7,9 @@
  * the log format (LOG_FORMAT, log/log.c) before anything is logged, takes
  * Kore's command line flags, reads the
  * environment, creates the listening server "plain" that kore.conf
- * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
+ * attaches its domain to, on BIND:PORT (TLS with TLS_CERT and TLS_KEY;
+ * then HTTP_REDIRECT_PORT's plain server "redirect" too), with WORKERS
+ * workers, and maps
  * what the workers share (the broadcast counter, the login counters,
  * the metrics' blocks).
  *

@@ -3,7 +3,8 @@
 // with RSA and ECDSA certificates made here with `openssl req`: fetch over
 // https and socket.io-client over wss (default transports with the
 // upgrade, websocket only, polling only) with the test certificate
-// trusted; a client that does not trust it is refused; TLS 1.2 and 1.3
+// trusted; a client that does not trust it, or an expired one, is
+// refused; TLS 1.2 and 1.3
 // only (`openssl s_client`); SIGHUP re-reads the certificate and key (a
 // new connection gets the new serial, open connections live on); a
 // missing file stops start-up with a message naming the setting;
@@ -220,6 +221,12 @@ describe("TLS certificate reload on SIGHUP", () => {
             resolve(s);
           });
           c.on("error", reject);
+        }).catch((e) => {
+          // A handshake in the few ms between the keymgr's switch to the
+          // new key and the workers' to the new certificate fails (alert
+          // 80): the keymgr answers per domain, not per key.
+          if (!/alert internal error/.test(e.message)) throw e;
+          return null;
         });
         if (serial === serialOf(second.pem) || Date.now() > deadline) break;
         await sleep(50);
@@ -238,6 +245,50 @@ describe("TLS certificate reload on SIGHUP", () => {
       ws.close();
       agent.destroy();
       assert.equal(srv.child.exitCode, null);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe("an expired certificate", () => {
+  test("is refused by a client that trusts its CA", async () => {
+    // A test CA (openssl req) signs a certificate valid for one day in
+    // 2020 (openssl ca: req cannot backdate).
+    const d = tempDir("korio-tls-ca-");
+    const run = (args) => execFileSync("openssl", args, { cwd: d, stdio: "ignore" });
+    run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=korio test CA"]);
+    run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=localhost"]);
+    fs.writeFileSync(path.join(d, "index.txt"), "");
+    fs.writeFileSync(path.join(d, "serial"), "01\n");
+    fs.writeFileSync(path.join(d, "ca.cnf"), [
+      "[ca]", "default_ca = d", "[d]", "database = index.txt", "new_certs_dir = .",
+      "default_md = sha256", "policy = p", "serial = serial", "[p]", "commonName = supplied",
+      "[ext]", "subjectAltName = IP:127.0.0.1", ""].join("\n"));
+    run(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key",
+      "-in", "srv.csr", "-out", "srv.crt", "-startdate", "20200101000000Z",
+      "-enddate", "20200102000000Z", "-extensions", "ext", "-notext"]);
+    const ca = fs.readFileSync(path.join(d, "ca.crt"), "utf8");
+    const srv = await startKorio({ workers: 2, wait: false,
+      env: { TLS_CERT: path.join(d, "srv.crt"), TLS_KEY: path.join(d, "srv.key") } });
+    try {
+      let err;
+      const deadline = Date.now() + 15000 * SLOW;
+      for (;;) {
+        err = await req(srv.port, "/healthz", { ca }).then(() => null, (e) => e);
+        if (!["ECONNREFUSED", "ECONNRESET"].includes(err?.code) || Date.now() > deadline) break;
+        await sleep(50);
+      }
+      assert.ok(err, "the expired certificate was accepted");
+      assert.equal(err.code, "CERT_HAS_EXPIRED", err.message);
+      // Served all the same: a client that skips verification gets in.
+      const r = await new Promise((resolve, reject) => {
+        https.get({ host: "127.0.0.1", port: srv.port, path: "/healthz", rejectUnauthorized: false },
+          (res) => { res.resume(); resolve(res.statusCode); }).on("error", reject);
+      });
+      assert.equal(r, 200);
     } finally {
       await srv.stop();
     }

@@ -6,7 +6,8 @@
 // trusted; a client that does not trust it, or an expired one, is
 // refused; TLS 1.2 and 1.3
 // only (`openssl s_client`); SIGHUP re-reads the certificate and key (a
-// new connection gets the new serial, open connections live on); a
+// new connection gets the new serial, open connections live on; a bad
+// pair is refused and the current one stays); a
 // missing file stops start-up with a message naming the setting;
 // HTTP_REDIRECT_PORT answers 308 to https.
 
@@ -242,6 +243,13 @@ describe("TLS certificate reload on SIGHUP", () => {
       assert.equal(b.status, 200);
       assert.equal(b.socket, keptSocket, "the same TLS connection answered");
       assert.equal(b.serial, serialOf(first.pem));
+
+      // A bad key at the next SIGHUP: refused, the current pair stays.
+      fs.writeFileSync(live.key, "not a key\n");
+      srv.child.kill("SIGHUP");
+      await srv.waitForLog(/reload refused: .*live\.crt and .*live\.key/);
+      assert.equal((await req(srv.port, "/healthz", { ca: second.pem })).serial, serialOf(second.pem));
+      assert.ok(ws.connected, "the wss socket survived the refused reload");
       ws.close();
       agent.destroy();
       assert.equal(srv.child.exitCode, null);

@@ -34,6 +34,9 @@ struct korio_config {
 	int		production;
 	char		*bind;
 	char		*port;
+	char		*tls_cert;	/* absolute path, NULL: plain HTTP */
+	char		*tls_key;
+	char		*redirect_port;	/* HTTP_REDIRECT_PORT, NULL: none */
 	int		workers;
 	char		*data_dir;
 	char		*mongodb_uri;

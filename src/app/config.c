@@ -39,6 +39,9 @@ static void	config_secret(char **, const char *, const char *);
 static int	config_secret_read(const char *, char **);
 static void	config_secret_write(const char *, char **);
 static void	config_proxies(void);
+static void	config_tls(void);
+static void	config_redirect(void);
+static char	*config_tls_file(const char *, const char *);
 static void	config_logins(void);
 static void	config_metrics(void);
 static void	config_admin(void);
@@ -57,6 +60,8 @@ config_load(void)
 	korio.port = config_str("PORT", "4000");
 	(void)config_num("PORT", 4000, 1, 65535);
 	korio.workers = (int)config_num("WORKERS", 0, 1, 64);
+	config_tls();
+	config_redirect();
 	korio.data_dir = config_str("DATA_DIR", "./data");
 	korio.mongodb_uri = config_str("MONGODB_URI", NULL);
 	korio.token_issuer = config_str("TOKEN_ISSUER", NULL);
@@ -249,6 +254,73 @@ config_secret_write(const char *path, char **out)
 
 	explicit_bzero(raw, sizeof(raw));
 	explicit_bzero(hex, sizeof(hex));
+}
+
+/*
+ * TLS_CERT and TLS_KEY: PEM files; with both set korio serves https and
+ * wss on PORT (Kore's keymgr process holds the key; SIGHUP re-reads
+ * both). Set both or neither; a file that is missing, unreadable or not
+ * PEM stops start-up.
+ */
+static void
+config_tls(void)
+{
+	const char	*cert, *key;
+
+	cert = getenv("TLS_CERT");
+	key = getenv("TLS_KEY");
+	if (cert != NULL && *cert == '\0')
+		cert = NULL;
+	if (key != NULL && *key == '\0')
+		key = NULL;
+
+	if (cert == NULL && key == NULL)
+		return;
+	if (cert == NULL || key == NULL)
+		fatal("TLS_CERT and TLS_KEY: set both to serve https, or "
+		    "neither");
+
+	korio.tls_cert = config_tls_file("TLS_CERT", cert);
+	korio.tls_key = config_tls_file("TLS_KEY", key);
+}
+
+/* HTTP_REDIRECT_PORT: plain HTTP answering 308 to https (TLS only). */
+static void
+config_redirect(void)
+{
+	korio.redirect_port = config_str("HTTP_REDIRECT_PORT", NULL);
+	if (korio.redirect_port == NULL)
+		return;
+	(void)config_num("HTTP_REDIRECT_PORT", 0, 1, 65535);
+	if (korio.tls_cert == NULL)
+		fatal("HTTP_REDIRECT_PORT needs TLS_CERT and TLS_KEY");
+	if (!strcmp(korio.redirect_port, korio.port))
+		fatal("HTTP_REDIRECT_PORT must differ from PORT");
+}
+
+static char *
+config_tls_file(const char *name, const char *path)
+{
+	int		fd;
+	ssize_t		n;
+	char		buf[4096], full[PATH_MAX];
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		fatal("%s %s: cannot read: %s", name, path, errno_s);
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n < 0)
+		fatal("%s %s: cannot read: %s", name, path, errno_s);
+	buf[n] = '\0';
+	if (strstr(buf, "-----BEGIN ") == NULL)
+		fatal("%s %s: not a PEM file", name, path);
+	explicit_bzero(buf, sizeof(buf));
+
+	/* Kore's keymgr and workers open it again later, maybe elsewhere. */
+	if (realpath(path, full) == NULL)
+		fatal("%s %s: %s", name, path, errno_s);
+
+	return (mem_strdup(full));
 }
 
 /* TRUSTED_PROXIES: whose X-Forwarded-For names the client. */

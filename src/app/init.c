@@ -7,7 +7,9 @@
  * the log format (LOG_FORMAT, log/log.c) before anything is logged, takes
  * Kore's command line flags, reads the
  * environment, creates the listening server "plain" that kore.conf
- * attaches its domain to, on BIND:PORT, with WORKERS workers, and maps
+ * attaches its domain to, on BIND:PORT (TLS with TLS_CERT and TLS_KEY;
+ * then HTTP_REDIRECT_PORT's plain server "redirect" too), with WORKERS
+ * workers, and maps
  * what the workers share (the broadcast counter, the login counters,
  * the metrics' blocks).
  *
@@ -213,13 +215,44 @@ static void
 init_listen(void)
 {
 	struct kore_server	*srv;
+	struct kore_domain	*dom;
 
+	/*
+	 * With TLS_CERT and TLS_KEY the server is a TLS one (it keeps the
+	 * name kore.conf attaches to); its domain takes the files from
+	 * Kore's defaults (patches/11-tls-openssl3.patch).
+	 */
 	srv = kore_server_create("plain");
-	srv->tls = 0;
+	srv->tls = korio.tls_cert != NULL;
+	if (srv->tls) {
+		kore_tls_certfile_default = kore_strdup(korio.tls_cert);
+		kore_tls_certkey_default = kore_strdup(korio.tls_key);
+	}
 
 	if (!kore_server_bind(srv, korio.bind, korio.port, NULL))
 		fatal("cannot listen on %s:%s (BIND, PORT)",
 		    korio.bind, korio.port);
 
 	kore_server_finalize(srv);
+
+	if (korio.redirect_port == NULL)
+		return;
+
+	/*
+	 * HTTP_REDIRECT_PORT: a plain server of its own with one domain
+	 * whose one route answers 308 to https (http/redirect.c). Made
+	 * before kore.conf's domain, which stays the primary (TLS) one.
+	 */
+	srv = kore_server_create("redirect");
+	srv->tls = 0;
+	if (!kore_server_bind(srv, korio.bind, korio.redirect_port, NULL))
+		fatal("cannot listen on %s:%s (BIND, HTTP_REDIRECT_PORT)",
+		    korio.bind, korio.redirect_port);
+	kore_server_finalize(srv);
+
+	dom = kore_domain_new("*");
+	if (!kore_domain_attach(dom, srv) ||
+	    !kore_module_handler_new(dom, "^/", "page_https_redirect", NULL,
+	    HANDLER_TYPE_DYNAMIC))
+		fatal("HTTP_REDIRECT_PORT: cannot set up the redirect");
 }

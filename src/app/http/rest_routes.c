@@ -69,6 +69,9 @@ rest_routes_check_one(const struct rest_route *rt)
 	rest_routes_sample(rt->path, path, sizeof(path));
 
 	LIST_FOREACH(srv, &kore_servers, list) {
+		/* HTTP_REDIRECT_PORT's server only redirects (init.c). */
+		if (!strcmp(srv->name, "redirect"))
+			continue;
 		TAILQ_FOREACH(dom, &srv->domains, list) {
 			h = rest_routes_find(dom, path);
 			if (h != NULL && h->rcall != NULL &&

@@ -167,6 +167,25 @@ netaddr_forwarded(const char *xff, const struct netaddr_list *trusted,
 	return (0);
 }
 
+/*
+ * a as per-address counters key it (failed logins): its family, then an
+ * IPv4 address whole or an IPv6 address's /64, so that one host's many
+ * IPv6 addresses count as one. Returns the key's length.
+ */
+size_t
+netaddr_key(const struct netaddr *a, u_int8_t key[NETADDR_KEYLEN])
+{
+	size_t		len;
+
+	key[0] = (u_int8_t)a->family;
+	len = a->family == AF_INET ? 4 : sizeof(a->bytes);
+	memcpy(key + 1, a->bytes, len);
+	if (a->family == AF_INET6)
+		memset(key + 1 + 8, 0, 8);
+
+	return (1 + len);
+}
+
 void
 netaddr_str(const struct netaddr *a, char buf[NETADDR_STRLEN])
 {

@@ -21,6 +21,9 @@ struct netaddr {
 	int		prefix;		/* bits that must match */
 };
 
+/* The longest netaddr_key(): the family, then up to 16 bytes. */
+#define NETADDR_KEYLEN		17
+
 struct netaddr_list {
 	struct netaddr	item[NETADDR_LIST_MAX];
 	size_t		n;
@@ -35,5 +38,6 @@ int	netaddr_list_match(const struct netaddr_list *,
 int	netaddr_forwarded(const char *, const struct netaddr_list *,
 	    struct netaddr *);
 void	netaddr_str(const struct netaddr *, char [NETADDR_STRLEN]);
+size_t	netaddr_key(const struct netaddr *, u_int8_t [NETADDR_KEYLEN]);
 
 #endif /* !KORIO_NETADDR_H */

@@ -1,6 +1,7 @@
 /*
  * test_netaddr.c: unit tests for src/app/netaddr.c (addresses, ranges,
- * TRUSTED_PROXIES lists, the client X-Forwarded-For names).
+ * TRUSTED_PROXIES lists, the client X-Forwarded-For names, the keys of
+ * per-address counters).
  */
 
 #include <sys/types.h>
@@ -17,6 +18,7 @@ static int	test_parse(void);
 static int	test_list(void);
 static int	test_match(void);
 static int	test_forwarded(void);
+static int	test_key(void);
 
 int
 main(void)
@@ -25,6 +27,7 @@ main(void)
 	TEST_RUN(test_list);
 	TEST_RUN(test_match);
 	TEST_RUN(test_forwarded);
+	TEST_RUN(test_key);
 
 	return (TEST_REPORT("test_netaddr"));
 }
@@ -130,6 +133,38 @@ test_forwarded(void)
 	TEST_ASSERT(!netaddr_forwarded("10.0.0.1, 127.0.0.1", &t, &a));
 	TEST_ASSERT(!netaddr_forwarded("1.2.3.4, garbage", &t, &a));
 	TEST_ASSERT(!netaddr_forwarded("1.2.3.0/24", &t, &a));
+
+	return (0);
+}
+
+/* An IPv4 address keys whole; IPv6 addresses of one /64 share a key. */
+static int
+test_key(void)
+{
+	struct netaddr	a, b;
+	u_int8_t	ka[NETADDR_KEYLEN], kb[NETADDR_KEYLEN];
+	size_t		la, lb;
+
+	TEST_ASSERT(netaddr_parse("192.0.2.7", 9, &a));
+	TEST_ASSERT(netaddr_parse("192.0.2.8", 9, &b));
+	la = netaddr_key(&a, ka);
+	lb = netaddr_key(&b, kb);
+	TEST_ASSERT(la == 5 && lb == 5);
+	TEST_ASSERT(ka[0] == AF_INET && memcmp(ka + 1, a.bytes, 4) == 0);
+	TEST_ASSERT(memcmp(ka, kb, la) != 0);
+
+	TEST_ASSERT(netaddr_parse("2001:db8:1:2::1", 15, &a));
+	TEST_ASSERT(netaddr_parse("2001:db8:1:2:ffff::9", 20, &b));
+	la = netaddr_key(&a, ka);
+	lb = netaddr_key(&b, kb);
+	TEST_ASSERT(la == 17 && lb == 17);
+	TEST_ASSERT(ka[0] == AF_INET6 && memcmp(ka, kb, la) == 0);
+	/* The address itself is left as it was. */
+	TEST_ASSERT(str_is(&b, "2001:db8:1:2:ffff::9"));
+
+	TEST_ASSERT(netaddr_parse("2001:db8:1:3::1", 15, &b));
+	(void)netaddr_key(&b, kb);
+	TEST_ASSERT(memcmp(ka, kb, la) != 0);
 
 	return (0);
 }

@@ -378,21 +378,14 @@ login_succeeded(struct rest_call *call)
 static size_t
 login_rules(struct rest_call *call, struct throttle_rule rules[2])
 {
-	struct netaddr	a;
-	u_int8_t	buf[1 + sizeof(a.bytes)];
+	u_int8_t	buf[NETADDR_KEYLEN];
 	char		email[EMAIL_MAX + 1];
 	uint32_t	bad;
 	size_t		len;
 
-	a = call->client;
-	buf[0] = (u_int8_t)a.family;
-	len = a.family == AF_INET ? 4 : sizeof(a.bytes);
-	if (a.family == AF_INET6)
-		memset(a.bytes + 8, 0, 8);
-	memcpy(buf + 1, a.bytes, len);
-
+	len = netaddr_key(&call->client, buf);
 	rules[0].key = throttle_key(login_throttle, LOGIN_KEY_ADDRESS, buf,
-	    1 + len);
+	    len);
 	rules[0].max = korio.fails_per_address;
 	rules[0].window = korio.fails_address_window * 1000;
 

@@ -204,18 +204,13 @@ static void
 admin_rules(struct sio_socket *so, struct throttle_rule rules[2])
 {
 	struct netaddr	a;
-	u_int8_t	buf[1 + sizeof(a.bytes)];
+	u_int8_t	buf[NETADDR_KEYLEN];
 	size_t		len;
 
 	admin_view_client(so, &a);
-	buf[0] = (u_int8_t)a.family;
-	len = a.family == AF_INET ? 4 : sizeof(a.bytes);
-	if (a.family == AF_INET6)
-		memset(a.bytes + 8, 0, 8);
-	memcpy(buf + 1, a.bytes, len);
-
+	len = netaddr_key(&a, buf);
 	rules[0].key = throttle_key(admin_throttle, ADMIN_KEY_ADDRESS, buf,
-	    1 + len);
+	    len);
 	rules[0].max = korio.fails_per_address;
 	rules[0].window = korio.fails_address_window * 1000;
 	rules[1].key = throttle_key(admin_throttle, ADMIN_KEY_ACCOUNT,

@@ -1,4 +1,4 @@
-// The last file of `make integ` (files run one at a time, in name order):
+// The last file of `make integ` (run alone, after every other file):
 // the log of every server the run started, kept by the harness under
 // KORIO_TEST_LOG_DIR, is scanned for the secrets of the run, which the
 // harness kept next to them (each DATA_DIR's token secrets, secrets from

@@ -6,7 +6,7 @@
 //       node --test on the files (default: the foundation and REST suites,
 //       00-* and 1[0-9]-*, and the sync-event suites 35-* and 36-*),
 //       with KORIO_TEST_MONGODB_URI set so the harness starts every korio
-//       on its own database.
+//       on its own database; INTEG_JOBS files at once (default 1).
 //   node tests/integ/run-mongo.mjs --exec program [args...]
 //       program with MONGODB_URI set (the C store unit test).
 
@@ -64,7 +64,8 @@ try {
   } else {
     const files = argv.length ? argv : defaultFiles();
     console.log(`# CongoDB at ${uri}: REST suites against MongoDB`);
-    status = await run(process.execPath, ["--test", "--test-concurrency=1", ...files], {
+    const jobs = process.env.INTEG_JOBS ?? "1";
+    status = await run(process.execPath, ["--test", `--test-concurrency=${jobs}`, ...files], {
       KORIO_TEST_MONGODB_URI: uri,
     });
   }

@@ -286,6 +286,9 @@ INTEG_LOGS	= $(abspath $(B)/integ-logs)
 # INTEG_MONGO=0 leaves out the MongoDB half (make test does for the ASan
 # build, whose store code meets MongoDB in unit-mongo: CI's time).
 INTEG_MONGO	?= 1
+# INTEG_PROXY=0 leaves out the Socket.IO suites through nginx
+# (run-proxy.mjs; about 50 s; make test does for the ASan build).
+INTEG_PROXY	?= 1
 integ: all npm-deps
 	rm -rf $(INTEG_LOGS)
 	KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
@@ -294,6 +297,10 @@ integ: all npm-deps
 	if [ "$(INTEG_MONGO)" != 0 ]; then \
 		KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
 		    KORIO_VARIANT=$(VARIANT) $(NODE) tests/integ/run-mongo.mjs; \
+	fi
+	if [ "$(INTEG_PROXY)" != 0 ]; then \
+		KORIO_BIN=$(abspath $(KORIO)) FIXTURE_BIN=$(abspath $(FIXTURE)) \
+		    KORIO_VARIANT=$(VARIANT) $(NODE) tests/integ/run-proxy.mjs; \
 	fi
 
 # The store unit test once more, against MongoDB (CongoDB).
@@ -336,7 +343,7 @@ test: deps
 	@$(MAKE) --no-print-directory all unit unit-mongo
 	@$(MAKE) --no-print-directory integ
 	@$(MAKE) --no-print-directory VARIANT=asan all unit unit-mongo
-	@$(MAKE) --no-print-directory VARIANT=asan INTEG_MONGO=0 integ
+	@$(MAKE) --no-print-directory VARIANT=asan INTEG_MONGO=0 INTEG_PROXY=0 integ
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory kodev-check
 	@echo "make test: all suites passed"

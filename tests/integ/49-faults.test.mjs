@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, describe, test } from "node:test";
 import { io } from "socket.io-client";
-import { BACKEND, checkLog, restClient, SLOW, startKorio, tempDir } from "./harness.mjs";
+import { BACKEND, checkLog, restClient, SLOW, startKorio, tempDir, VARIANT } from "./harness.mjs";
 import { emitAck, got, signup, sleep, until } from "./rt-util.mjs";
 
 const PING_INTERVAL = 5000;
@@ -226,7 +226,10 @@ describe("a worker killed with SIGKILL", {
 // lane, one PATCH at a time), so that every document's state after the
 // kill is either what its last answer said or, when a request on it was
 // in flight, what that request asked for.
-describe(`kill -9 of the process group during a write storm (${BACKEND})`, { timeout: 120000 * SLOW }, () => {
+describe(`kill -9 of the process group during a write storm (${BACKEND})`, {
+  timeout: 120000 * SLOW,
+  skip: VARIANT === "asan" && "durability is the store's, not memory's: the plain and MongoDB runs (CI's time)",
+}, () => {
   let srv;
   after(async () => {
     await srv?.stop();

@@ -264,7 +264,7 @@ describe("realtime across workers", { timeout: 180000 * SLOW }, () => {
   // Behind the proxy (run-proxy.mjs) the suite above covers what nginx
   // changes; this one's 200 sockets would take half of that run's time.
   test("200 sockets of 50 users on both workers: every expected event exactly once, nothing else", {
-    skip: PROXY && "a load case: the realtime suite covers the events through the proxy",
+    skip: PROXY ? "a load case: the realtime suite covers the events through the proxy" : false,
   }, async () => {
     const users = [];
     for (let i = 0; i < 50; i += 10) users.push(...(await Promise.all(Array.from({ length: 10 }, () => signup(srv, "many")))));
@@ -339,7 +339,7 @@ describe("realtime across workers", { timeout: 180000 * SLOW }, () => {
   // session is relayed: a room broadcast reaches such sockets in one bus
   // message per worker and frame, which must keep every socket's order.
   test("relayed WebSockets: a project's events in order, each exactly once", {
-    skip: PROXY && "pins its TCP connections to workers on korio's own port, not through a proxy",
+    skip: PROXY ? "pins its TCP connections to workers on korio's own port, not through a proxy" : false,
   }, async () => {
     const owner = await signup(srv, "relay");
     const members = await Promise.all(Array.from({ length: 4 }, () => signup(srv, "relay")));

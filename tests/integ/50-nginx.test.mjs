@@ -11,6 +11,7 @@ import http from "node:http";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { startKorio, SLOW, VARIANT } from "./harness.mjs";
+import { io } from "socket.io-client";
 import { NGINX_CONF, startNginx } from "./nginx.mjs";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -65,7 +66,7 @@ for (const trusted of [true, false]) {
         env: {
           LOGIN_FAILS_PER_ADDRESS: "3",
           LOGIN_FAILS_PER_ACCOUNT: "0",
-          ...(trusted ? {} : { TRUSTED_PROXIES: "" }),
+          ...(trusted ? { MAX_CONNECTIONS_PER_ADDRESS: "2" } : { TRUSTED_PROXIES: "" }),
         },
       });
       px = await startNginx(srv.port);
@@ -88,6 +89,25 @@ for (const trusted of [true, false]) {
         const ok = await request(px.port, "127.0.0.3", "GET", "/healthz");
         assert.equal(ok.status, 200);
         assert.match(ok.headers.server ?? "", /^nginx/, "answered through nginx");
+
+        // nginx's own connections are not capped (MAX_CONNECTIONS_PER_ADDRESS
+        // is 2 here): six WebSockets through it at once.
+        const su = await request(px.port, "127.0.0.3", "POST", "/auth/signup",
+          { email: nobody(), password: "correct horse battery" });
+        assert.equal(su.status, 200, su.text);
+        const { token } = JSON.parse(su.text).data;
+        const socks = Array.from({ length: 6 }, () => io(px.url, {
+          forceNew: true, reconnection: false, timeout: 10000 * SLOW, transports: ["websocket"], auth: { token },
+        }));
+        try {
+          await Promise.all(socks.map((s) => new Promise((resolve, reject) => {
+            s.once("connect", resolve);
+            s.once("connect_error", reject);
+          })));
+          assert.ok(socks.every((s) => s.connected));
+        } finally {
+          for (const s of socks) s.close();
+        }
       }
     });
   });

@@ -290,6 +290,9 @@ INTEG_LOGS	= $(abspath $(B)/integ-logs)
 # and on timers, so two at a time nearly halve the run on 2 cores). The
 # log scan (99-log-secrets) runs alone, after every other file.
 INTEG_MONGO	?= 1
+# INTEG_PROXY=0 leaves out the Socket.IO suites through nginx
+# (run-proxy.mjs; about 50 s; make test does for the ASan build).
+INTEG_PROXY	?= 1
 INTEG_JOBS	?= 2
 INTEG_SCAN	:= tests/integ/99-log-secrets.test.mjs
 INTEG_FILES	 = $(filter-out $(INTEG_SCAN),\
@@ -305,6 +308,10 @@ integ: all npm-deps
 	if [ "$(INTEG_MONGO)" != 0 ]; then \
 		$(INTEG_ENV) INTEG_JOBS=$(INTEG_JOBS) \
 		    $(NODE) tests/integ/run-mongo.mjs; \
+	fi
+	if [ "$(INTEG_PROXY)" != 0 ]; then \
+		$(INTEG_ENV) INTEG_JOBS=$(INTEG_JOBS) \
+		    $(NODE) tests/integ/run-proxy.mjs; \
 	fi
 
 # The store unit test once more, against MongoDB (CongoDB).
@@ -347,7 +354,7 @@ test: deps
 	@$(MAKE) --no-print-directory all unit unit-mongo
 	@$(MAKE) --no-print-directory integ
 	@$(MAKE) --no-print-directory VARIANT=asan all unit unit-mongo
-	@$(MAKE) --no-print-directory VARIANT=asan INTEG_MONGO=0 integ
+	@$(MAKE) --no-print-directory VARIANT=asan INTEG_MONGO=0 INTEG_PROXY=0 integ
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory kodev-check
 	@echo "make test: all suites passed"

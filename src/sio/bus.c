@@ -18,6 +18,13 @@
  * worker is then written to it twice. So each message carries its
  * sender's boot id and a number that only grows, and a receiver drops a
  * number it has had from that sender already.
+ *
+ * A worker Kore started again after its predecessor died (SIGKILL, a
+ * crash) says hello to the others as it starts; so does every worker the
+ * first time, which lets the others know its boot id. A hello that says
+ * it restarted, or a message with a new boot id from a sender whose old
+ * one was known, tells the restart callback (the engine's: the relays
+ * through the dead worker are gone) once per boot.
  */
 
 #include <sys/types.h>
@@ -39,8 +46,10 @@ struct bus_tag {
 _Static_assert(SIO_BUS_ALL == KORE_MSG_WORKER_ALL, "SIO_BUS_ALL");
 
 static void	bus_recv(struct kore_msg *, const void *);
+static void	bus_hello(u_int16_t, const u_int8_t *, size_t);
 
 static sio_bus_fn	bus_handlers[256];
+static bus_restart_fn	bus_restart;
 static struct bus_tag	bus_self;
 static struct bus_tag	*bus_seen;	/* by sender worker id */
 static u_int16_t	bus_nseen;
@@ -54,6 +63,38 @@ bus_init(void)
 	bus_self.seq = 0;
 	bus_nseen = bus_worker_count() + 1;
 	bus_seen = sbuf_xcalloc(bus_nseen, sizeof(*bus_seen));
+	bus_register(SIO_MSG_HELLO, bus_hello);
+}
+
+/*
+ * The first message of this worker to the others, once every layer has
+ * registered its handlers (sio_init()).
+ */
+void
+bus_start(void)
+{
+	u_int8_t	restarted;
+
+	restarted = worker->restarted != 0;
+	bus_send_others(SIO_MSG_HELLO, &restarted, sizeof(restarted));
+}
+
+/* fn is told of each worker that starts again (one callback). */
+void
+bus_on_restart(bus_restart_fn fn)
+{
+	if (bus_restart != NULL)
+		fatal("sio: bus_on_restart called twice");
+	bus_restart = fn;
+}
+
+static void
+bus_hello(u_int16_t src, const u_int8_t *data, size_t len)
+{
+	if (len != 1)
+		fatal("sio: bad hello from worker %u", src);
+	if (data[0] && bus_restart != NULL)
+		bus_restart(src);
 }
 
 /* fn handles message id from now on, in this worker. */
@@ -147,6 +188,7 @@ bus_recv(struct kore_msg *m, const void *data)
 	const u_int8_t	*d = data;
 	size_t		len = m->length;
 	struct bus_tag	tag, *seen;
+	int		restarted;
 
 	if (d == NULL || len < sizeof(tag) || m->src == 0 ||
 	    m->src >= bus_nseen)
@@ -157,9 +199,14 @@ bus_recv(struct kore_msg *m, const void *data)
 	seen = &bus_seen[m->src];
 	if (seen->boot == tag.boot && tag.seq <= seen->seq)
 		return;
+	restarted = seen->boot != 0 && seen->boot != tag.boot;
 	*seen = tag;
 	d += sizeof(tag);
 	len -= sizeof(tag);
+
+	/* Its hello says so itself. */
+	if (restarted && m->id != SIO_MSG_HELLO && bus_restart != NULL)
+		bus_restart(m->src);
 
 	if (bus_handlers[m->id] != NULL)
 		bus_handlers[m->id](m->src, d, len);

@@ -30,13 +30,20 @@
 #define SIO_MSG_FILTERED	(SIO_MSG_BASE + 12)
 /* Kept sessions asked for and handed over (server/server_recover.c). */
 #define SIO_MSG_RECOVER		(SIO_MSG_BASE + 13)
+/* A worker's first word to the others (bus.c). */
+#define SIO_MSG_HELLO		(SIO_MSG_BASE + 14)
+
+/* Told that worker id started again: what it held died with it. */
+typedef void	(*bus_restart_fn)(u_int16_t);
 
 /* bus.c */
 void		 bus_init(void);
+void		 bus_start(void);
 void		 bus_register(u_int8_t, sio_bus_fn);
 void		 bus_send(u_int16_t, u_int8_t, const void *, size_t,
 		    const void *, size_t, const void *, size_t);
 void		 bus_send_others(u_int8_t, const void *, size_t);
+void		 bus_on_restart(bus_restart_fn);
 u_int16_t	 bus_worker_count(void);
 
 #endif /* !SIO_BUS_H */

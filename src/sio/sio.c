@@ -89,6 +89,7 @@ sio_init(const struct sio_config *cf)
 	engine_init();
 	server_init();
 	eio_endpoint_create(cf->path, &server_handlers);
+	bus_start();
 }
 
 /*

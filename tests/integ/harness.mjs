@@ -131,7 +131,7 @@ export function scanLogSecrets(text, secrets = []) {
 // Options: env (merged over a minimal environment), workers, dataDir, bin,
 // launch (as KORIO_LAUNCH, for this server), port, wait (false: don't
 // wait for /healthz), expectExit, mongo (false:
-// never MongoDB), dbName (the MongoDB database when
+// never MongoDB), proxy (false: never behind KORIO_TEST_PROXY), dbName (the MongoDB database when
 // KORIO_TEST_MONGODB_URI is set; default korio_<port>), group (true: the
 // server leads its own process group, so kill9Group() can SIGKILL the
 // parent and every worker at once).
@@ -254,14 +254,43 @@ export async function startServer(opts = {}) {
     },
   };
 
+  if (PROXY && opts.proxy !== false) await behindProxy(handle);
   if (opts.wait === false) return handle;
   try {
-    await waitHealthy(url, exited, 15000 * SLOW);
+    await waitHealthy(handle.url, exited, 15000 * SLOW);
   } catch (e) {
     child.kill("SIGKILL");
     throw new Error(`${e.message}\nserver log:\n${out}`);
   }
   return handle;
+}
+
+// KORIO_TEST_PROXY=nginx (tests/integ/run-proxy.mjs): every server is
+// reached through nginx with the README's configuration (nginx.mjs):
+// url is the proxy's, directUrl the server's own, port still the
+// server's. A server started again on its port is behind the same proxy
+// port, so clients find it again there.
+export const PROXY = process.env.KORIO_TEST_PROXY ?? "";
+if (PROXY !== "" && PROXY !== "nginx") throw new Error(`KORIO_TEST_PROXY=${PROXY}: only nginx is known`);
+const proxyPorts = new Map();
+
+async function behindProxy(handle) {
+  const { startNginx } = await import("./nginx.mjs");
+  const px = await startNginx(handle.port, { port: proxyPorts.get(handle.port) });
+  proxyPorts.set(handle.port, px.port);
+  handle.directUrl = handle.url;
+  handle.url = px.url;
+  handle.proxy = px;
+  for (const name of ["stop", "kill9", "kill9Group"]) {
+    const inner = handle[name];
+    handle[name] = async (...args) => {
+      try {
+        return await inner(...args);
+      } finally {
+        await px.stop();
+      }
+    };
+  }
 }
 
 // Sends sig to every live child process of pid (Kore's workers).

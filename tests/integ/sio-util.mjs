@@ -12,12 +12,13 @@ import { after, afterEach, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
-import { startServer, FIXTURE_BIN, SLOW } from "./harness.mjs";
+import { startServer, FIXTURE_BIN, PROXY, SLOW } from "./harness.mjs";
 
 export { SLOW, sleep };
 
-// Every plugin suite runs against one and two workers.
-export const WORKER_COUNTS = [1, 2];
+// Every plugin suite runs against one and two workers; behind a proxy
+// (run-proxy.mjs) against two, the case with relays between workers.
+export const WORKER_COUNTS = PROXY ? [2] : [1, 2];
 
 // The fixture's heartbeat is tight (pingInterval 300 ms, pingTimeout 200
 // ms): when this process stalls for longer (a loaded machine, GC), its

@@ -102,6 +102,7 @@ static void	engine_count_update(void);
 static void	session_open_packet(struct eio_session *, struct sbuf *);
 static void	session_hb_set(struct eio_session *, int, u_int64_t);
 static void	session_pong(struct eio_session *);
+static void	sessions_collect(void *, void *);
 
 /*
  * Set up the engine in this worker (from sio_init(), after the bus): its
@@ -502,6 +503,52 @@ engine_session_lookup(int ep, const char *sid)
 	}
 
 	return (s);
+}
+
+/* hmap_foreach() callback: every session into an array. */
+static void
+sessions_collect(void *value, void *arg)
+{
+	struct eio_session	***pp = arg;
+
+	*(*pp)++ = value;
+}
+
+/*
+ * Worker wid started again (bus.c): a session here whose WebSocket, or the
+ * GET it holds, was on that worker's connection lost it with the client's
+ * connection, and ends as one whose connection closed (the server keeps
+ * its socket for recovery). Returns how many.
+ */
+size_t
+engine_sessions_lost(u_int16_t wid)
+{
+	struct eio_session	**all, **end, *s;
+	size_t			i, n, lost;
+
+	if ((n = sessions.count) == 0)
+		return (0);
+	all = sbuf_xcalloc(n, sizeof(*all));
+	end = all;
+	hmap_foreach(&sessions, sessions_collect, &end);
+
+	lost = 0;
+	for (i = 0; i < n; i++) {
+		s = all[i];
+		if (s->has_ws && s->ws.worker == wid) {
+			engine_ws_gone(s, wid, s->ws.id, NULL);
+			lost++;
+		} else if (s->has_up && s->up.worker == wid) {
+			engine_ws_gone(s, wid, s->up.id, NULL);
+		} else if (s->has_get && s->get.worker == wid) {
+			s->has_get = 0;
+			engine_session_close(s, "transport error", 0);
+			lost++;
+		}
+	}
+	free(all);
+
+	return (lost);
 }
 
 /*

@@ -52,6 +52,7 @@ static char	*engine_unescape(const char *, size_t);
 static struct eio_preq	*preq_new(struct http_request *, int, int,
 			    const char *, u_int16_t);
 static void		 preq_free(struct http_request *);
+static void		 preq_lost(void *, void *);
 
 /* The route handler for every Engine.IO path (kore.conf). */
 int
@@ -576,6 +577,46 @@ preq_free(struct http_request *req)
 
 	sbuf_free(&p->body);
 	free(p);
+}
+
+/* Requests waiting for a worker that started again (engine_http_lost()). */
+struct preq_walk {
+	u_int16_t	wid;
+	size_t		lost;
+};
+
+static void
+preq_lost(void *value, void *arg)
+{
+	struct eio_preq		*p = value;
+	struct preq_walk	*walk = arg;
+
+	if (p->owner != walk->wid || p->status != 0)
+		return;
+
+	if (p->kind == PREQ_WS) {
+		p->status = ATTACH_UNKNOWN;
+		http_request_wakeup(p->req);
+	} else {
+		engine_http_reply(p, 400, CT_JSON, NULL, 0);
+	}
+	walk->lost++;
+}
+
+/*
+ * Worker wid started again (bus.c): requests here relayed to sessions it
+ * owned will get no answer; they get 400 "Session ID unknown" now, as
+ * after any session's end, and the client starts a new one. Returns how
+ * many.
+ */
+size_t
+engine_http_lost(u_int16_t wid)
+{
+	struct preq_walk	walk = { .wid = wid, .lost = 0 };
+
+	hmap_foreach(&engine_http_remote, preq_lost, &walk);
+
+	return (walk.lost);
 }
 
 /* Fill a local request's reply and wake it up. */

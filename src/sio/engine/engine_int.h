@@ -164,6 +164,7 @@ int		 engine_closed_take(int, const char *);
 void		 engine_session_packet(struct eio_session *, int,
 		    const struct eio_packet *);
 void		 engine_stats_transport(int, int);
+size_t		 engine_sessions_lost(u_int16_t);
 
 /* engine_poll.c */
 void		 engine_poll_enqueue(struct eio_session *, struct sio_frame *);
@@ -209,5 +210,6 @@ extern struct hmap		engine_http_remote;
 
 void		 engine_http_reply(struct eio_preq *, int, int, const void *,
 		    size_t);
+size_t		 engine_http_lost(u_int16_t);
 
 #endif /* !SIO_ENGINE_INT_H */

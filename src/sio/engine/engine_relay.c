@@ -26,6 +26,9 @@ static void	engine_msg_ws_out(u_int16_t, const u_int8_t *, size_t);
 static void	engine_msg_ws_close(u_int16_t, const u_int8_t *, size_t);
 static void	engine_msg_head(struct sio_msg *, const u_int8_t *, size_t,
 		    const char *);
+static void	engine_relay_lost(u_int16_t);
+static void	relay_ws_collect(void *, void *);
+static void	relay_ws_end(struct eio_ws *);
 static struct eio_session *engine_msg_session(const u_int8_t *, size_t,
 		    struct sio_msg *, const u_int8_t **, size_t *);
 
@@ -43,6 +46,64 @@ engine_relay_init(void)
 	bus_register(SIO_MSG_WS_GONE, engine_msg_ws_gone);
 	bus_register(SIO_MSG_WS_OUT, engine_msg_ws_out);
 	bus_register(SIO_MSG_WS_CLOSE, engine_msg_ws_close);
+	bus_on_restart(engine_relay_lost);
+}
+
+/* WebSockets here relayed to sessions a worker owned (engine_relay_lost()). */
+struct relay_walk {
+	u_int16_t	wid;
+	struct eio_ws	**ws;
+	size_t		n;
+};
+
+static void
+relay_ws_collect(void *value, void *arg)
+{
+	struct eio_ws		*w = value;
+	struct relay_walk	*walk = arg;
+
+	if (w->owner == walk->wid)
+		walk->ws[walk->n++] = w;
+}
+
+/*
+ * Worker wid started again: what it held died with it. Sessions here
+ * whose transport was on it lost that (engine_sessions_lost()); the
+ * WebSockets and requests here relayed to sessions it owned are ended now,
+ * so that their clients start over at once instead of at their ping
+ * timeout.
+ */
+static void
+engine_relay_lost(u_int16_t wid)
+{
+	struct relay_walk	walk;
+	size_t			i, sessions, requests;
+
+	sessions = engine_sessions_lost(wid);
+	requests = engine_http_lost(wid);
+
+	walk.wid = wid;
+	walk.n = 0;
+	walk.ws = sbuf_xcalloc(engine_ws_remote.count + 1, sizeof(*walk.ws));
+	hmap_foreach(&engine_ws_remote, relay_ws_collect, &walk);
+	for (i = 0; i < walk.n; i++)
+		relay_ws_end(walk.ws[i]);
+	free(walk.ws);
+
+	sio_log(LOG_NOTICE, NULL, "eio: worker %u started again: %zu "
+	    "sessions lost their connection there, %zu relayed requests and "
+	    "%zu relayed WebSockets ended", wid, sessions, requests, walk.n);
+}
+
+/* A relayed WebSocket whose session is gone: closed, out of the table. */
+static void
+relay_ws_end(struct eio_ws *w)
+{
+	(void)hmap_del(&engine_ws_remote, &w->id, sizeof(w->id));
+	ENGINE_STATS_RELAYED();
+	w->registered = 0;
+	frame_send_close(w->c);
+	kore_connection_disconnect(w->c);
 }
 
 /*
@@ -266,10 +327,7 @@ engine_msg_ws_close(u_int16_t src, const u_int8_t *data, size_t len)
 
 	engine_msg_head(&m, data, len, "ws close");
 
-	if ((w = hmap_del(&engine_ws_remote, &m.id, sizeof(m.id))) == NULL)
+	if ((w = hmap_get(&engine_ws_remote, &m.id, sizeof(m.id))) == NULL)
 		return;
-	ENGINE_STATS_RELAYED();
-	w->registered = 0;
-	frame_send_close(w->c);
-	kore_connection_disconnect(w->c);
+	relay_ws_end(w);
 }

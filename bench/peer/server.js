@@ -401,7 +401,7 @@ function debugEvents(io, socket, presence) {
   socket.on('debug:cluster-ping', async (x, cb) => {
     if (typeof cb !== 'function') return;
     try {
-      cb({ replies: await io.timeout(5000).serverSideEmitWithAck('cluster:ping', x) });
+      cb({ replies: await io.serverSideEmitWithAck('cluster:ping', x) });
     } catch (e) {
       cb({ error: e.message });
     }

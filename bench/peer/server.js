@@ -301,7 +301,13 @@ function startApp(httpServer, io, secrets, store, presence) {
     console.error(err);
     fail(res, 500, 'Internal Server Error');
   });
-  httpServer.on('request', app);
+  /*
+   * Socket.IO answers its own path (its listener is on the same server):
+   * the catch-all 404 above answered long-polling requests before it.
+   */
+  httpServer.on('request', (req, res) => {
+    if (!req.url.startsWith('/socket.io/')) app(req, res);
+  });
 
   /* ---- Socket.IO ---- */
 

@@ -76,7 +76,8 @@ describe("peer cluster over Redis", { skip: SKIP }, () => {
     const a = await api1.signup(`todo-a-${process.pid}@example.com`);
     const b = await api2.signup(`todo-b-${process.pid}@example.com`);
     const sa = track(await connect(p2, { token: `Bearer ${a.token}` }));
-    const sb = track(await connect(p2, { token: `Bearer ${b.token}` }));
+    // Long-polling too: the peer's catch-all 404 used to answer it.
+    const sb = track(await connect(p2, { token: `Bearer ${b.token}` }, { transports: ["polling"] }));
     assert.deepEqual(await emitAck(sa, "subscribe:todos"), { ok: true });
 
     const proj = await api1.post("/projects", { name: "shared", members: [b.userId] }, { token: a.token });

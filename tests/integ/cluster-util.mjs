@@ -121,10 +121,12 @@ export function startPeer(opts = {}) {
   });
 }
 
-// korio as a cluster node: the same settings (opts.workers, default 2).
+// korio as a cluster node: the same settings (opts.workers, default 2),
+// leading its own process group (kill9() below takes its workers too).
 export function startKorioNode(opts = {}) {
   return startServer({
     ...opts,
+    group: true,
     workers: opts.workers ?? 2,
     env: {
       KORIO_DEBUG_ENDPOINTS: "true",
@@ -146,6 +148,8 @@ export async function startCluster(kinds, { redis, secrets = clusterSecrets(),
   const settled = await Promise.allSettled(kinds.map(async (kind) => {
     const node = await starts[kind]({ redis, secrets, dbName, env });
     node.kind = kind;
+    // A crash of the whole node: korio's workers die with its parent.
+    if (kind === "korio") node.kill9 = node.kill9Group;
     return node;
   }));
   const nodes = settled.filter((r) => r.status === "fulfilled").map((r) => r.value);

@@ -232,7 +232,17 @@ $(RTK_BUNDLE): tests/rtk/build.mjs tests/rtk/stubs/expo-constants.mjs \
 	$(NODE) tests/rtk/build.mjs
 	@touch $@
 
-npm-deps: tests/node_modules/.package-lock.json $(RTK_BUNDLE)
+# The Node peer (bench/peer) for the cluster tests (61-peer-cluster): its
+# modules without the optional better-sqlite3, whose native build takes
+# minutes (the tests run the peer on MongoDB); the benchmarks add it.
+PEER_MODULES	:= bench/peer/node_modules/.package-lock.json
+PEER_SQLITE	:= bench/peer/node_modules/better-sqlite3/build/Release/better_sqlite3.node
+
+$(PEER_MODULES): bench/peer/package.json bench/peer/package-lock.json
+	cd bench/peer && npm ci --omit=optional --no-audit --no-fund \
+	    --loglevel=error
+
+npm-deps: tests/node_modules/.package-lock.json $(RTK_BUNDLE) $(PEER_MODULES)
 
 # ---- run -------------------------------------------------------------------
 
@@ -398,10 +408,11 @@ bench/build/probe: bench/probe.c
 	@mkdir -p bench/build
 	$(CC) $(BENCH_CFLAGS) -pthread -o $@ $<
 
-bench/peer/node_modules/.package-lock.json: bench/peer/package.json \
-    bench/peer/package-lock.json
+# All of the peer's modules, better-sqlite3 built against Debian's node.
+$(PEER_SQLITE): bench/peer/package.json bench/peer/package-lock.json
 	cd bench/peer && npm_config_nodedir=/usr npm ci --no-audit --no-fund \
 	    --loglevel=error
+	@touch $@
 
 # wrk (Debian) for the REST half; g++, python3, make build better-sqlite3.
 bench-deps:
@@ -423,7 +434,7 @@ bench-deps:
 bench-build: bench-deps
 	@$(MAKE) --no-print-directory VARIANT=plain korio
 	@$(MAKE) --no-print-directory bench/build/loadgen bench/build/probe \
-	    bench/peer/node_modules/.package-lock.json
+	    $(PEER_SQLITE)
 
 bench: bench-build
 	$(NODE) bench/run.mjs

@@ -103,7 +103,9 @@ function fail(msg) {
 }
 
 for (const [f, what] of [[LOADGEN, 'bench/build/loadgen'], [PROBE, 'bench/build/probe'], [KORIO, './korio'],
-  [path.join(BENCH, 'peer', 'node_modules', 'socket.io'), 'bench/peer/node_modules (npm ci)']]) {
+  [path.join(BENCH, 'peer', 'node_modules', 'socket.io'), 'bench/peer/node_modules (npm ci)'],
+  [path.join(BENCH, 'peer', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'),
+    'bench/peer\'s better-sqlite3 (make test installs the peer without it)']]) {
   if (!fs.existsSync(f)) fail(`${what} is missing: run make bench (or make bench-quick)`);
 }
 if (spawnSync('wrk', ['--version']).error) fail('wrk is missing: apt-get install wrk (make bench installs it)');

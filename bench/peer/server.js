@@ -9,6 +9,21 @@
  *   PORT=4100 DATA_DIR=/tmp/peer WORKERS=2 node server.js   node:cluster,
  *       @socket.io/sticky in the primary, @socket.io/cluster-adapter
  *
+ * With MONGODB_URI the store is MongoDB in korio's exact schema (store.js)
+ * instead of SQLite, so korio and the peer share users, todos and projects;
+ * with the same TOKEN_SECRET and REFRESH_TOKEN_SECRET (and TOKEN_ISSUER)
+ * a token of either is good on both.
+ *
+ * Cluster mode, REDIS_URL set (e.g. redis://127.0.0.1:6379): every process
+ * (each worker when WORKERS > 1) is a node of a Socket.IO cluster through
+ * @socket.io/redis-adapter 8.3 (classic createAdapter, node-redis 4 pub/sub
+ * clients), with korio's cluster presence (presence.js) and cluster:ping
+ * answered, so peers, korio nodes and emitters share rooms and presence.
+ * korio refuses REDIS_URL without MONGODB_URI; the peer allows it (one
+ * machine's processes can share the SQLite file, for benchmarks).
+ * KORIO_DEBUG_ENDPOINTS=true adds the debug:cluster and debug:cluster-ping
+ * socket events (tests).
+ *
  * Routes: POST /auth/signup, POST /auth/login, GET/POST /todos,
  * POST /projects, GET /healthz. Socket.IO on /socket.io/: auth from the
  * CONNECT packet ({token:"Bearer <jwt>"}), rooms user:<id>, todos:<id>
@@ -19,7 +34,6 @@
 
 const cluster = require('node:cluster');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
@@ -27,51 +41,26 @@ const { promisify } = require('node:util');
 
 const express = require('express');
 const jwt = require('jsonwebtoken');
-const Database = require('better-sqlite3');
 const { Server } = require('socket.io');
+
+const { createSqliteSchema, sqliteStore, mongoStore } = require('./store');
 
 const PORT = Number(process.env.PORT || 4100);
 const BIND = process.env.BIND || '127.0.0.1';
 const WORKERS = Number(process.env.WORKERS || 1);
 const DATA_DIR = process.env.DATA_DIR || path.join(__dirname, 'data');
-const DB_FILE = path.join(DATA_DIR, 'peer.db');
-const TOKEN_EXPIRES_IN = process.env.TOKEN_EXPIRES_IN || '15m';
-const REFRESH_TOKEN_EXPIRES_IN = process.env.REFRESH_TOKEN_EXPIRES_IN || '30d';
+const MONGODB_URI = process.env.MONGODB_URI || '';
+const REDIS_URL = process.env.REDIS_URL || '';
+const DEBUG_ENDPOINTS = process.env.KORIO_DEBUG_ENDPOINTS === 'true';
+
+/* As korio reads them: bare digits are seconds (jsonwebtoken: ms). */
+const duration = (v, dflt) => (!v ? dflt : /^[0-9]+$/.test(v) ? Number(v) : v);
+const TOKEN_EXPIRES_IN = duration(process.env.TOKEN_EXPIRES_IN, '15m');
+const REFRESH_TOKEN_EXPIRES_IN = duration(process.env.REFRESH_TOKEN_EXPIRES_IN, '30d');
+/* TOKEN_ISSUER: the iss of access tokens, minted and required (korio's). */
+const ISSUER = process.env.TOKEN_ISSUER ? { issuer: process.env.TOKEN_ISSUER } : {};
 
 const pbkdf2 = promisify(crypto.pbkdf2);
-
-/* ---- store ----------------------------------------------------------- */
-
-function openDb() {
-  fs.mkdirSync(DATA_DIR, { recursive: true });
-  const db = new Database(DB_FILE);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = ' +
-    (process.env.SQLITE_FULL_SYNC === 'true' ? 'FULL' : 'NORMAL'));
-  db.pragma('busy_timeout = 5000');
-  return db;
-}
-
-function createSchema(db) {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS users (
-      id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, hash TEXT NOT NULL,
-      salt TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,
-      created TEXT NOT NULL, updated TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS projects (
-      id TEXT PRIMARY KEY, name TEXT NOT NULL, ownerId TEXT NOT NULL,
-      created TEXT NOT NULL, updated TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS project_members (
-      projectId TEXT NOT NULL, userId TEXT NOT NULL, pos INTEGER NOT NULL,
-      PRIMARY KEY (projectId, userId)) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS todos (
-      id TEXT PRIMARY KEY, title TEXT NOT NULL, completed INTEGER NOT NULL,
-      ownerId TEXT NOT NULL, projectId TEXT,
-      created TEXT NOT NULL, updated TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS todos_owner ON todos (ownerId, id);
-    CREATE INDEX IF NOT EXISTS todos_project ON todos (projectId, id);
-  `);
-}
 
 /* Mongo-style ObjectId: 4 bytes of seconds, 5 random, 3 of a counter. */
 const oidRandom = crypto.randomBytes(5);
@@ -88,23 +77,12 @@ const OID = /^[0-9a-f]{24}$/;
 
 /* ---- the app (one per process that serves requests) ------------------ */
 
-function startApp(httpServer, io, secrets) {
-  const db = openDb();
-  const q = {
-    userById: db.prepare('SELECT id, email, admin, created, updated FROM users WHERE id = ?'),
-    userByEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
-    insertUser: db.prepare('INSERT INTO users (id, email, hash, salt, admin, created, updated) VALUES (?, ?, ?, ?, 0, ?, ?)'),
-    project: db.prepare('SELECT * FROM projects WHERE id = ?'),
-    members: db.prepare('SELECT userId FROM project_members WHERE projectId = ? ORDER BY pos'),
-    isMember: db.prepare('SELECT 1 FROM project_members WHERE projectId = ? AND userId = ?'),
-    insertProject: db.prepare('INSERT INTO projects (id, name, ownerId, created, updated) VALUES (?, ?, ?, ?, ?)'),
-    insertMember: db.prepare('INSERT INTO project_members (projectId, userId, pos) VALUES (?, ?, ?)'),
-    insertTodo: db.prepare('INSERT INTO todos (id, title, completed, ownerId, projectId, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    countByOwner: db.prepare('SELECT COUNT(*) AS n FROM todos WHERE ownerId = ?'),
-    pageByOwner: db.prepare('SELECT * FROM todos WHERE ownerId = ? ORDER BY id LIMIT ? OFFSET ?'),
-    countByProject: db.prepare('SELECT COUNT(*) AS n FROM todos WHERE projectId = ?'),
-    pageByProject: db.prepare('SELECT * FROM todos WHERE projectId = ? ORDER BY id LIMIT ? OFFSET ?'),
-  };
+/*
+ * store: store.js's (SQLite or MongoDB); presence: null for the process's
+ * own presence (one process, or node:cluster workers telling each other),
+ * or presence.js's cluster-wide one over Redis.
+ */
+function startApp(httpServer, io, secrets, store, presence) {
 
   const userDoc = (u) => ({ _id: u.id, id: u.id, email: u.email,
     admin: !!u.admin, created: u.created, updated: u.updated });
@@ -121,7 +99,7 @@ function startApp(httpServer, io, secrets) {
 
   const mint = (id, sid) => ({
     token: jwt.sign({ id, sub: id, sid }, secrets.token,
-      { algorithm: 'HS256', expiresIn: TOKEN_EXPIRES_IN }),
+      { algorithm: 'HS256', expiresIn: TOKEN_EXPIRES_IN, ...ISSUER }),
     refreshToken: jwt.sign({ id, sub: id, sid }, secrets.refresh,
       { algorithm: 'HS256', expiresIn: REFRESH_TOKEN_EXPIRES_IN }),
   });
@@ -141,19 +119,23 @@ function startApp(httpServer, io, secrets) {
     if (!t || t === 'null' || t === 'undefined') return null;
     return t;
   };
-  const authenticate = (req, res, next) => {
+  const authenticate = async (req, res, next) => {
     const token = bearer(req.headers.authorization);
     if (!token) return fail(res, 401, 'Unauthorized');
     let claims;
     try {
-      claims = jwt.verify(token, secrets.token, { algorithms: ['HS256'] });
+      claims = jwt.verify(token, secrets.token, { algorithms: ['HS256'], ...ISSUER });
     } catch (e) {
       return fail(res, 401, 'Unauthorized');
     }
     const uid = claims.sub || claims.id;
-    const user = typeof uid === 'string' && OID.test(uid) ? q.userById.get(uid) : undefined;
-    if (!user) return fail(res, 401, 'Unauthorized');
-    req.user = user;
+    try {
+      const user = typeof uid === 'string' && OID.test(uid) ? await store.userById(uid) : undefined;
+      if (!user) return fail(res, 401, 'Unauthorized');
+      req.user = user;
+    } catch (e) {
+      return next(e);
+    }
     next();
   };
 
@@ -169,17 +151,18 @@ function startApp(httpServer, io, secrets) {
       const { email, password } = req.body || {};
       if (typeof email !== 'string' || !email || typeof password !== 'string' || !password)
         return bad(res, 'Email and password are required');
-      const lower = email.toLowerCase();
-      if (q.userByEmail.get(lower))
+      const lower = store.normEmail(email);
+      if (!lower) return bad(res, 'Validation failed', 'invalid email');
+      if (await store.userByEmail(lower))
         return bad(res, 'A user with the given username is already registered');
       const salt = crypto.randomBytes(32).toString('hex');
       const hash = await hashPassword(password, salt);
       const id = objectId();
       const now = new Date().toISOString();
       try {
-        q.insertUser.run(id, lower, hash, salt, now, now);
+        await store.insertUser({ id, email: lower, hash, salt, created: now, updated: now });
       } catch (e) {
-        if (e.code === 'SQLITE_CONSTRAINT_UNIQUE')
+        if (e.duplicate)
           return bad(res, 'A user with the given username is already registered');
         throw e;
       }
@@ -192,7 +175,8 @@ function startApp(httpServer, io, secrets) {
       const { email, password } = req.body || {};
       if (typeof email !== 'string' || !email || typeof password !== 'string' || !password)
         return res.status(401).json({ message: 'Missing credentials' });
-      const u = q.userByEmail.get(email.toLowerCase());
+      const lower = store.normEmail(email);
+      const u = lower ? await store.userByEmail(lower) : undefined;
       if (!u) return res.status(401).json({ message: 'Password or username is incorrect' });
       const hash = Buffer.from(await hashPassword(password, u.salt), 'hex');
       const want = Buffer.from(u.hash, 'hex');
@@ -204,7 +188,7 @@ function startApp(httpServer, io, secrets) {
 
   const IGNORED = new Set(['_id', 'id', 'created', 'updated', '__v']);
 
-  app.get('/todos', authenticate, (req, res) => {
+  app.get('/todos', authenticate, async (req, res, next) => {
     let limit = 100, page = 1, projectId;
     for (const [k, v] of Object.entries(req.query)) {
       if (typeof v !== 'string') return bad(res, `Invalid ${k}`);
@@ -221,22 +205,28 @@ function startApp(httpServer, io, secrets) {
         return bad(res, `${k} is not allowed as a query param.`);
       }
     }
-    let count = q.countByOwner, pageOf = q.pageByOwner, arg = req.user.id;
-    if (projectId) {
-      const p = q.project.get(projectId);
-      if (!p) return fail(res, 404, 'Not Found');
-      if (!req.user.admin && !q.isMember.get(projectId, req.user.id))
-        return fail(res, 403, 'Forbidden');
-      count = q.countByProject; pageOf = q.pageByProject; arg = projectId;
-    }
-    const total = count.get(arg).n;
-    const rows = pageOf.all(arg, limit, (page - 1) * limit);
-    const body = { data: rows.map(todoDoc), limit, more: page * limit < total, total };
-    if (req.query.page !== undefined) body.page = req.query.page;
-    res.json(body);
+    try {
+      let field = 'ownerId', arg = req.user.id;
+      if (projectId) {
+        const p = await store.project(projectId);
+        if (!p) return fail(res, 404, 'Not Found');
+        if (!req.user.admin && !(await store.isMember(projectId, req.user.id)))
+          return fail(res, 403, 'Forbidden');
+        field = 'projectId'; arg = projectId;
+      }
+      const { total, rows } = await store.todos(field, arg, limit, (page - 1) * limit);
+      const body = { data: rows.map(todoDoc), limit, more: page * limit < total, total };
+      if (req.query.page !== undefined) body.page = req.query.page;
+      res.json(body);
+    } catch (e) { next(e); }
   });
 
-  app.post('/todos', authenticate, (req, res) => {
+  app.post('/todos', authenticate, async (req, res, next) => {
+    try {
+      await createTodo(req, res);
+    } catch (e) { next(e); }
+  });
+  const createTodo = async (req, res) => {
     const b = req.body;
     if (!b || typeof b !== 'object' || Array.isArray(b)) return bad(res, 'Invalid body');
     for (const k of Object.keys(b)) {
@@ -252,8 +242,8 @@ function startApp(httpServer, io, secrets) {
     if (b.projectId !== undefined && b.projectId !== null) {
       if (typeof b.projectId !== 'string' || !OID.test(b.projectId))
         return bad(res, 'Invalid projectId', 'projectId');
-      if (!q.project.get(b.projectId)) return bad(res, 'Invalid projectId', 'projectId');
-      members = q.members.all(b.projectId).map((r) => r.userId);
+      if (!(await store.project(b.projectId))) return bad(res, 'Invalid projectId', 'projectId');
+      members = await store.members(b.projectId);
       if (!req.user.admin && !members.includes(req.user.id))
         return fail(res, 403, 'Forbidden');
       projectId = b.projectId;
@@ -261,7 +251,7 @@ function startApp(httpServer, io, secrets) {
     const now = new Date().toISOString();
     const t = { id: objectId(), title: b.title, completed: b.completed === true ? 1 : 0,
       ownerId: req.user.id, projectId, created: now, updated: now };
-    q.insertTodo.run(t.id, t.title, t.completed, t.ownerId, t.projectId, t.created, t.updated);
+    await store.insertTodo(t);
     res.status(201).json({ data: todoDoc(t) });
 
     /* After the write: the todo's readers, each socket once. */
@@ -274,9 +264,14 @@ function startApp(httpServer, io, secrets) {
       completed: !!t.completed, ownerId: t.ownerId, projectId });
     io.to(`user:${t.ownerId}`).emit('notification',
       { type: 'todo_created', message: `Todo "${t.title}" created` });
-  });
+  };
 
-  app.post('/projects', authenticate, (req, res) => {
+  app.post('/projects', authenticate, async (req, res, next) => {
+    try {
+      await createProject(req, res);
+    } catch (e) { next(e); }
+  });
+  const createProject = async (req, res) => {
     const b = req.body;
     if (!b || typeof b !== 'object' || Array.isArray(b)) return bad(res, 'Invalid body');
     for (const k of Object.keys(b)) {
@@ -295,12 +290,9 @@ function startApp(httpServer, io, secrets) {
     if (!members.includes(req.user.id)) members.push(req.user.id);
     const now = new Date().toISOString();
     const p = { id: objectId(), name: b.name, ownerId: req.user.id, created: now, updated: now };
-    db.transaction(() => {
-      q.insertProject.run(p.id, p.name, p.ownerId, p.created, p.updated);
-      members.forEach((m, i) => q.insertMember.run(p.id, m, i));
-    })();
+    await store.insertProject(p, members);
     res.status(201).json({ data: projectDoc(p, members) });
-  });
+  };
 
   app.use((req, res) => fail(res, 404, 'Not Found'));
   app.use((err, req, res, next) => {
@@ -309,32 +301,121 @@ function startApp(httpServer, io, secrets) {
     console.error(err);
     fail(res, 500, 'Internal Server Error');
   });
-  httpServer.on('request', app);
+  /*
+   * Socket.IO answers its own path (its listener is on the same server):
+   * the catch-all 404 above answered long-polling requests before it.
+   */
+  httpServer.on('request', (req, res) => {
+    if (!req.url.startsWith('/socket.io/')) app(req, res);
+  });
 
   /* ---- Socket.IO ---- */
 
-  io.use((socket, next) => {
+  io.use(async (socket, next) => {
     const token = bearer(socket.handshake.auth && socket.handshake.auth.token);
     if (!token) return next(new Error('Authentication required'));
     let claims;
     try {
-      claims = jwt.verify(token, secrets.token, { algorithms: ['HS256'] });
+      claims = jwt.verify(token, secrets.token, { algorithms: ['HS256'], ...ISSUER });
     } catch (e) {
       return next(new Error('Invalid token'));
     }
     const uid = claims.sub || claims.id;
-    if (typeof uid !== 'string' || !OID.test(uid) || !q.userById.get(uid))
-      return next(new Error('User not found'));
+    try {
+      if (typeof uid !== 'string' || !OID.test(uid) || !(await store.userById(uid)))
+        return next(new Error('User not found'));
+    } catch (e) {
+      return next(new Error('Service unavailable'));
+    }
     socket.data.userId = uid;
     next();
   });
 
   /*
-   * Presence: users with at least one socket. Each process counts its own
-   * sockets per user; in a cluster the processes tell each other when a
-   * user appears or goes (serverSideEmit) and each sends the list to its
-   * own sockets.
+   * Presence: users with at least one socket. Over Redis (presence.js,
+   * cluster mode) a new socket gets the list at once and every socket an
+   * update when it changes. Otherwise each process counts its own sockets
+   * per user; in a node:cluster the processes tell each other when a user
+   * appears or goes (serverSideEmit) and each sends the list to its own
+   * sockets.
    */
+  if (!presence) presence = localPresence(io);
+
+  /* Every node answers cluster:ping (serverSideEmitWithAck) with its x. */
+  io.on('cluster:ping', (x, cb) => {
+    if (typeof cb === 'function') cb(x);
+  });
+
+  const ack = (cb, body, socket) => {
+    if (typeof cb === 'function') cb(body);
+    else if (body.error) socket.emit('error', body);
+  };
+
+  io.on('connection', (socket) => {
+    const uid = socket.data.userId;
+    socket.join(`user:${uid}`);
+    presence.join(uid);
+    if (presence.nodeId) socket.emit('presence:update', presence.list());
+
+    socket.on('subscribe:todos', (cb) => {
+      socket.join(`todos:${uid}`);
+      ack(cb, { ok: true }, socket);
+    });
+    socket.on('unsubscribe:todos', (cb) => {
+      socket.leave(`todos:${uid}`);
+      ack(cb, { ok: true }, socket);
+    });
+    socket.on('join:project', async (projectId, cb) => {
+      if (typeof projectId !== 'string' || !OID.test(projectId))
+        return ack(cb, { error: 'projectId must be 24 hex digits' }, socket);
+      let member;
+      try {
+        member = await store.isMember(projectId, uid);
+      } catch (e) {
+        return ack(cb, { error: 'Service unavailable' }, socket);
+      }
+      if (!member) return ack(cb, { error: 'Forbidden' }, socket);
+      socket.join(`project:${projectId}`);
+      ack(cb, { ok: true }, socket);
+    });
+    socket.on('leave:project', (projectId, cb) => {
+      if (typeof projectId !== 'string' || !OID.test(projectId))
+        return ack(cb, { error: 'projectId must be 24 hex digits' }, socket);
+      socket.leave(`project:${projectId}`);
+      ack(cb, { ok: true }, socket);
+    });
+    socket.on('disconnect', () => presence.leave(uid));
+    if (DEBUG_ENDPOINTS) debugEvents(io, socket, presence);
+  });
+}
+
+/*
+ * KORIO_DEBUG_ENDPOINTS=true (tests only), as korio's debug:worker:
+ * debug:cluster acks {nodeId, serverCount}; debug:cluster-ping acks
+ * {replies} of serverSideEmitWithAck('cluster:ping', x) to the other
+ * nodes, or {error}.
+ */
+function debugEvents(io, socket, presence) {
+  socket.on('debug:cluster', async (cb) => {
+    if (typeof cb !== 'function') return;
+    try {
+      cb({ nodeId: presence.nodeId ?? null, serverCount: await io.of('/').adapter.serverCount() });
+    } catch (e) {
+      cb({ error: e.message });
+    }
+  });
+  socket.on('debug:cluster-ping', async (x, cb) => {
+    if (typeof cb !== 'function') return;
+    try {
+      cb({ replies: await io.serverSideEmitWithAck('cluster:ping', x) });
+    } catch (e) {
+      cb({ error: e.message });
+    }
+  });
+}
+
+/* Presence within one process or one node:cluster (no Redis). */
+function localPresence(io) {
   const local = new Map();           // userId -> sockets here
   const remote = new Map();          // process -> Set(userId)
   const presenceList = () => {
@@ -356,41 +437,14 @@ function startApp(httpServer, io, secrets) {
     if (clustered) io.serverSideEmit('presence', process.pid, userId, present);
     pushPresence();
   };
-
-  const ack = (cb, body, socket) => {
-    if (typeof cb === 'function') cb(body);
-    else if (body.error) socket.emit('error', body);
-  };
-
-  io.on('connection', (socket) => {
-    const uid = socket.data.userId;
-    socket.join(`user:${uid}`);
-    const n = (local.get(uid) || 0) + 1;
-    local.set(uid, n);
-    if (n === 1) presenceChanged(uid, true);
-
-    socket.on('subscribe:todos', (cb) => {
-      socket.join(`todos:${uid}`);
-      ack(cb, { ok: true }, socket);
-    });
-    socket.on('unsubscribe:todos', (cb) => {
-      socket.leave(`todos:${uid}`);
-      ack(cb, { ok: true }, socket);
-    });
-    socket.on('join:project', (projectId, cb) => {
-      if (typeof projectId !== 'string' || !OID.test(projectId))
-        return ack(cb, { error: 'projectId must be 24 hex digits' }, socket);
-      if (!q.isMember.get(projectId, uid)) return ack(cb, { error: 'Forbidden' }, socket);
-      socket.join(`project:${projectId}`);
-      ack(cb, { ok: true }, socket);
-    });
-    socket.on('leave:project', (projectId, cb) => {
-      if (typeof projectId !== 'string' || !OID.test(projectId))
-        return ack(cb, { error: 'projectId must be 24 hex digits' }, socket);
-      socket.leave(`project:${projectId}`);
-      ack(cb, { ok: true }, socket);
-    });
-    socket.on('disconnect', () => {
+  return {
+    list: presenceList,
+    join(uid) {
+      const n = (local.get(uid) || 0) + 1;
+      local.set(uid, n);
+      if (n === 1) presenceChanged(uid, true);
+    },
+    leave(uid) {
       const left = local.get(uid) - 1;
       if (left > 0) {
         local.set(uid, left);
@@ -398,8 +452,8 @@ function startApp(httpServer, io, secrets) {
         local.delete(uid);
         presenceChanged(uid, false);
       }
-    });
-  });
+    },
+  };
 }
 
 function ioOptions() {
@@ -454,29 +508,78 @@ function stopReadingHandedSockets() {
   };
 }
 
+/* ---- cluster mode (REDIS_URL) ----------------------------------------- */
+
+/* node-redis emits an error at every reconnection try: one line per outage. */
+function quietErrors(client, what) {
+  let down = false;
+  client.on('error', (e) => {
+    if (!down) console.error(`peer: ${what}: redis unreachable (${e.message})`);
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) console.error(`peer: ${what}: redis reachable again`);
+    down = false;
+  });
+}
+
+/* The Redis adapter on io and korio's presence; resolves to the presence. */
+async function joinCluster(io) {
+  const { createClient } = require('redis');
+  const { createAdapter } = require('@socket.io/redis-adapter');
+  const { createPresence } = require('./presence');
+  const pub = createClient({ url: REDIS_URL });
+  const sub = pub.duplicate();
+  quietErrors(pub, 'adapter');
+  quietErrors(sub, 'adapter');
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createAdapter(pub, sub));
+  const presence = createPresence({
+    url: REDIS_URL,
+    onUpdate: (ids) => io.local.emit('presence:update', ids),
+    log: (m) => console.error(`peer: ${m}`),
+  });
+  await presence.start();
+  const leave = async () => {
+    await Promise.race([presence.stop(), new Promise((r) => setTimeout(r, 1000))]);
+    process.exit(0);
+  };
+  process.on('SIGTERM', leave);
+  process.on('SIGINT', leave);
+  return presence;
+}
+
+async function openStore() {
+  return MONGODB_URI ? mongoStore(MONGODB_URI) : sqliteStore(DATA_DIR);
+}
+
 /* ---- process roles ---------------------------------------------------- */
 
+function fatal(e) {
+  console.error(`peer: cannot start: ${e.message}`);
+  process.exit(1);
+}
+
 if (WORKERS <= 1) {
-  ensureSecrets();
-  const db = openDb();
-  createSchema(db);
-  db.close();
-  const httpServer = http.createServer();
-  const io = new Server(httpServer, ioOptions());
-  startApp(httpServer, io, secretsFromEnv());
-  httpServer.listen(PORT, BIND, () =>
-    console.log(`peer: one process ${process.pid} on http://${BIND}:${PORT}`));
+  (async () => {
+    ensureSecrets();
+    if (!MONGODB_URI) createSqliteSchema(DATA_DIR);
+    const httpServer = http.createServer();
+    const io = new Server(httpServer, ioOptions());
+    const presence = REDIS_URL ? await joinCluster(io) : null;
+    startApp(httpServer, io, secretsFromEnv(), await openStore(), presence);
+    httpServer.listen(PORT, BIND, () =>
+      console.log(`peer: one process ${process.pid} on http://${BIND}:${PORT}` +
+        (presence ? `, cluster node ${presence.nodeId}` : '')));
+  })().catch(fatal);
 } else if (cluster.isPrimary) {
   const { setupMaster } = require('@socket.io/sticky');
-  const { setupPrimary } = require('@socket.io/cluster-adapter');
   ensureSecrets();
-  const db = openDb();
-  createSchema(db);
-  db.close();
+  if (!MONGODB_URI) createSqliteSchema(DATA_DIR);
   const httpServer = http.createServer();
   stopReadingHandedSockets();
   setupMaster(httpServer, { loadBalancingMethod: 'least-connection' });
-  setupPrimary();
+  if (!REDIS_URL) require('@socket.io/cluster-adapter').setupPrimary();
   cluster.setupPrimary({ serialization: 'advanced' });   // Buffers over IPC (sticky)
   let ready = 0;
   for (let i = 0; i < WORKERS; i++) {
@@ -498,12 +601,17 @@ if (WORKERS <= 1) {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } else {
-  const { setupWorker } = require('@socket.io/sticky');
-  const { createAdapter } = require('@socket.io/cluster-adapter');
-  const httpServer = http.createServer();
-  const io = new Server(httpServer, ioOptions());
-  io.adapter(createAdapter());
-  setupWorker(io);
-  startApp(httpServer, io, secretsFromEnv());
-  process.send('peer:ready');
+  (async () => {
+    const { setupWorker } = require('@socket.io/sticky');
+    const httpServer = http.createServer();
+    const io = new Server(httpServer, ioOptions());
+    let presence = null;
+    if (REDIS_URL)
+      presence = await joinCluster(io);
+    else
+      io.adapter(require('@socket.io/cluster-adapter').createAdapter());
+    setupWorker(io);
+    startApp(httpServer, io, secretsFromEnv(), await openStore(), presence);
+    process.send('peer:ready');
+  })().catch(fatal);
 }

@@ -5,7 +5,8 @@
 //   node tests/integ/run-mongo.mjs [test files...]
 //       node --test on the files (default: the foundation and REST suites,
 //       00-* and 1[0-9]-*, the sync-event suites 35-* and 36-*, and the
-//       write storm killed with kill -9 of 49-faults),
+//       write storm killed with kill -9 of 49-faults, and the cluster
+//       suites 6[0-9]-*, which need MongoDB),
 //       with KORIO_TEST_MONGODB_URI set so the harness starts every korio
 //       on its own database; INTEG_JOBS files at once (default 1).
 //   node tests/integ/run-mongo.mjs --exec program [args...]
@@ -43,7 +44,7 @@ function startCongo() {
 function defaultFiles() {
   const dir = path.join(root, "tests/integ");
   return fs.readdirSync(dir)
-    .filter((f) => /^(00|1\d|3[56]|49)-.*\.test\.mjs$/.test(f))
+    .filter((f) => /^(00|1\d|3[56]|49|6\d)-.*\.test\.mjs$/.test(f))
     .sort()
     .map((f) => path.join(dir, f));
 }

@@ -30,6 +30,9 @@
 #define SIO_MSG_FILTERED	(SIO_MSG_BASE + 12)
 /* Kept sessions asked for and handed over (server/server_recover.c). */
 #define SIO_MSG_RECOVER		(SIO_MSG_BASE + 13)
+/* Cluster mode: a request from Redis to every worker, their answers. */
+#define SIO_MSG_CLUSTER_REQ	(SIO_MSG_BASE + 14)
+#define SIO_MSG_CLUSTER_PART	(SIO_MSG_BASE + 15)
 
 /* bus.c */
 void		 bus_init(void);

@@ -205,6 +205,21 @@ describe("cluster mode: korio and Node nodes over Redis", {
     assert.equal(got(b1, "todo:created")[0].title, "across");
   });
 
+  test("Terreno sync events (filtered broadcasts) cross korio nodes, once", async () => {
+    const b1 = await korioSocket(B);
+    const a1 = await korioSocket(A);
+    for (const s of [a1, b1]) await s.timeout(T).emitWithAck("subscribe:model", "todos");
+    const r = await api(A, "POST", "/todos", { token: user.token, body: { title: "synced" } });
+    assert.equal(r.status, 201);
+    await until(() => got(b1, "sync").length && got(a1, "sync").length, T, "sync on both nodes");
+    await sleep(300 * SLOW);
+    for (const s of [a1, b1]) {
+      assert.equal(got(s, "sync").length, 1);
+      assert.equal(got(s, "sync")[0].method, "create");
+      assert.equal(got(s, "sync")[0].data.title, "synced");
+    }
+  });
+
   test("Node io.emit, room emits, binary and the emitter reach korio sockets once", async () => {
     const a1 = await korioSocket(A);
     const b1 = await korioSocket(B);

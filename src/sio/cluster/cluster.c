@@ -15,10 +15,11 @@
  *     worker's broadcast path, in the order of server_order.c, once
  *     (cluster_recv.c); requests answered for the whole process
  *     (cluster_req.c).
+ *   - sio_broadcast_filter(): to korio nodes only, on a channel of their
+ *     own, <prefix>-korio#<nsp># (a filter runs per socket on the node
+ *     that owns it; Node nodes have no such thing).
  * What does not: sio_broadcast_local() (state each node keeps itself,
- * such as presence), sio_broadcast_filter() (a filter runs per socket on
- * the node that owns it; Node nodes have no such thing, and korio nodes
- * do not exchange them yet), emits to one socket of this node.
+ * such as presence), emits to one socket of this node.
  *
  * The uid of each namespace (uid2(6) style, as the adapter's) is drawn
  * once in the parent, so that every worker, and a restarted one, shares
@@ -196,6 +197,26 @@ cluster_publish_broadcast(struct sio_nsp *n, const char *const *rooms,
 	sbuf_free(&chan);
 	sbuf_free(&b);
 	cc_bcast_free(&bc);
+}
+
+/*
+ * sio_broadcast_filter(): korio nodes only, on <prefix>-korio#<nsp>#: the
+ * uid, then the message as the bus carries it after its head (a filter
+ * runs per socket on the node that owns it; Node nodes have none).
+ */
+void
+cluster_publish_filtered(struct sio_nsp *n, const u_int8_t *d, size_t len)
+{
+	struct sbuf	 b, chan;
+
+	sbuf_init(&b);
+	sbuf_append(&b, cluster_uid(n), CLUSTER_UID_LEN);
+	sbuf_append(&b, d, len);
+	sbuf_init(&chan);
+	cluster_channel(&chan, "-korio", n, NULL);
+	credis_publish((const char *)chan.data, chan.len, b.data, b.len);
+	sbuf_free(&chan);
+	sbuf_free(&b);
 }
 
 /* sio_sockets_leave(): a socketsLeave request, type 3. */

@@ -46,6 +46,8 @@ void		 cluster_publish_broadcast(struct sio_nsp *,
 		    struct sio_frame **, size_t);
 void		 cluster_publish_leave(struct sio_nsp *, const char *,
 		    const char *);
+void		 cluster_publish_filtered(struct sio_nsp *, const u_int8_t *,
+		    size_t);
 void		 cluster_socket_accepted(struct sio_socket *);
 void		 cluster_bad(const char *, const char *);
 

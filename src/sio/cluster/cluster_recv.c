@@ -6,6 +6,7 @@
  *                                      emitters (bare or one room)
  *   SUBSCRIBE  <prefix>-request#<nsp>#  their requests: what makes NUMSUB
  *                                      (serverCount) count this process
+ *   SUBSCRIBE  <prefix>-korio#<nsp>#    filtered broadcasts of korio nodes
  *
  * korio makes no requests of its own, so it needs no response channel.
  *
@@ -33,6 +34,8 @@
 static struct sio_nsp	*recv_nsp(const char *, size_t, const char **);
 static void		 recv_broadcast(struct sio_nsp *, const u_int8_t *,
 			    size_t);
+static void		 recv_filtered(struct sio_nsp *, const u_int8_t *,
+			    size_t);
 
 /* fn(channel, pattern, arg) for each subscription. */
 void
@@ -50,6 +53,11 @@ cluster_subscriptions(void (*fn)(const char *, int, void *), void *arg)
 
 		sbuf_init(&b);
 		cluster_channel(&b, "-request", server_nsps[i], NULL);
+		fn(sbuf_cstr(&b), 0, arg);
+		sbuf_free(&b);
+
+		sbuf_init(&b);
+		cluster_channel(&b, "-korio", server_nsps[i], NULL);
 		fn(sbuf_cstr(&b), 0, arg);
 		sbuf_free(&b);
 	}
@@ -76,6 +84,10 @@ cluster_recv(const char *chan, size_t clen, const u_int8_t *d, size_t len)
 		if ((n = recv_nsp(chan + 9, clen - 9, &rest)) != NULL &&
 		    *rest == '\0')
 			cluster_request(n, d, len);
+	} else if (clen > 7 && !memcmp(chan, "-korio#", 7)) {
+		if ((n = recv_nsp(chan + 7, clen - 7, &rest)) != NULL &&
+		    *rest == '\0')
+			recv_filtered(n, d, len);
 	}
 }
 
@@ -132,4 +144,19 @@ recv_broadcast(struct sio_nsp *n, const u_int8_t *d, size_t len)
 	for (i = 0; i < nf; i++)
 		frame_unref(frames[i]);
 	cc_bcast_free(&bc);
+}
+
+/* A filtered broadcast of another korio node: uid, then the message. */
+static void
+recv_filtered(struct sio_nsp *n, const u_int8_t *d, size_t len)
+{
+	u_int8_t	*copy;
+
+	if (len < CLUSTER_UID_LEN ||
+	    !memcmp(d, cluster_uid(n), CLUSTER_UID_LEN))
+		return;
+	copy = sbuf_xmemdup(d + CLUSTER_UID_LEN, len - CLUSTER_UID_LEN);
+	if (!server_filtered_inject(n, copy, len - CLUSTER_UID_LEN))
+		cluster_bad("filtered broadcast", "malformed");
+	free(copy);
 }

@@ -135,6 +135,7 @@ void		 server_monitor_left(const char *, void *);
 void		 server_filter_init(void);
 void		 server_msg_filtered(const u_int8_t *, size_t, u_int64_t,
 		    struct sio_socket *);
+int		 server_filtered_inject(struct sio_nsp *, u_int8_t *, size_t);
 
 /* server_order.c: a numbered message's head, its number and time */
 #define SERVER_ORDER_HEAD	(2 * sizeof(u_int64_t))

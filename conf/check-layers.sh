@@ -5,9 +5,10 @@
 #
 #   1. src/sio/codec/ is pure C: no Kore, mongoc, bson or sqlite header,
 #      and nothing of the plugin outside codec/.
-#      src/sio/cluster/cluster_codec.[ch] (the Redis adapter's wire
-#      format) is pure too: no Kore, mongoc, sqlite or hiredis header,
-#      and of the plugin only codec/ and itself.
+#      src/sio/cluster/cluster_codec.[ch] and cluster_mp.[ch] (the
+#      Redis adapter's wire format) are pure too: no Kore, mongoc,
+#      sqlite or hiredis header, and of the plugin only codec/ and
+#      themselves.
 #   2. src/sio/engine/ includes nothing from src/sio/server/.
 #   3. src/app/ includes only sio.h from the plugin.
 #   4. src/app/http/ reaches the store only through the store interface
@@ -53,7 +54,8 @@ check "codec/ includes a header from outside codec/" "$(
 		foreign "$f" src/sio/codec
 	done)"
 
-CLUSTER_PURE=$(ls src/sio/cluster/cluster_codec.[ch] 2>/dev/null)
+CLUSTER_PURE=$(ls src/sio/cluster/cluster_codec.[ch] \
+    src/sio/cluster/cluster_mp.[ch] 2>/dev/null)
 if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes Kore, mongoc, sqlite or hiredis" \
 	    "$(grep -nE '^#[[:space:]]*include[[:space:]]*[<"](kore/|mongoc|bson|sqlite3|hiredis)' \
@@ -61,7 +63,7 @@ if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes a plugin header other than codec/" "$(
 		for f in $CLUSTER_PURE; do
 			sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' \
-			    "$f" | grep -vE '^(codec/[a-z_]+\.h|cluster_codec\.h)$' |
+			    "$f" | grep -vE '^(codec/[a-z_]+\.h|cluster_(codec|mp)\.h)$' |
 			    sed "s|^|$f: |"
 		done)"
 fi

@@ -62,7 +62,9 @@ struct cc_mem {
 	struct sbuf	 names;		/* NUL-terminated strings */
 	struct sbuf	 ptrs;		/* offsets, then char pointers */
 	struct sbuf	 att;		/* struct cc_bin[] */
-	struct sbuf	 scratch;	/* the decoder's tree */
+	struct sbuf	 nodes;		/* the msgpack tree */
+	struct sbuf	 keys;		/* map keys being written */
+	struct sbuf	 ents;		/* map entries being written */
 };
 
 /*

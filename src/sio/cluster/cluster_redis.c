@@ -112,66 +112,6 @@ static TAILQ_HEAD(, credis_msg)	credis_queue =
 static size_t			credis_qmsgs;	/* queued or in hiredis */
 static size_t			credis_qbytes;
 
-/*
- * redis://[[user]:password@]host[:port][/db]; 1 if url is one. The
- * parts go to the out arguments that are not NULL (malloc'd).
- */
-int
-cluster_url_parse(const char *url, char **host, int *port, char **user,
-    char **pass, int *db)
-{
-	const char	*p, *at, *hp, *end, *colon;
-	char		*e;
-	long		n;
-	int		prt, d;
-
-	if (strncmp(url, "redis://", 8))
-		return (0);
-	p = url + 8;
-	end = p + strcspn(p, "/");
-	at = memchr(p, '@', end - p);
-	hp = at != NULL ? at + 1 : p;
-	if ((colon = memchr(hp, ':', end - hp)) == NULL)
-		colon = end;
-	if (colon == hp)
-		return (0);
-	prt = 6379;
-	if (colon < end) {
-		n = strtol(colon + 1, &e, 10);
-		if (e != end || n < 1 || n > 65535)
-			return (0);
-		prt = (int)n;
-	}
-	d = 0;
-	if (*end == '/' && end[1] != '\0') {
-		n = strtol(end + 1, &e, 10);
-		if (*e != '\0' || n < 0 || n > 1000)
-			return (0);
-		d = (int)n;
-	}
-
-	if (host != NULL)
-		*host = sbuf_xstrndup(hp, colon - hp);
-	if (port != NULL)
-		*port = prt;
-	if (db != NULL)
-		*db = d;
-	if (user != NULL)
-		*user = NULL;
-	if (pass != NULL)
-		*pass = NULL;
-	if (at != NULL && (colon = memchr(p, ':', at - p)) != NULL) {
-		if (user != NULL && colon > p)
-			*user = sbuf_xstrndup(p, colon - p);
-		if (pass != NULL)
-			*pass = sbuf_xstrndup(colon + 1, at - colon - 1);
-	} else if (at != NULL && pass != NULL) {
-		*pass = sbuf_xstrndup(p, at - p);
-	}
-
-	return (1);
-}
-
 /* In each worker: connect (subscriber too when sub is set). */
 void
 credis_init(const char *url, int sub)

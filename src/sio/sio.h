@@ -306,6 +306,27 @@ void		 sio_cluster_on(struct sio_nsp *, const char *,
 		    sio_cluster_fn);
 int		 sio_cluster_url_valid(const char *);
 
+/*
+ * Cluster mode, for an application's own use of Redis (presence, say).
+ * sio_cluster_command() sends a command (binary-safe arguments) on this
+ * worker's publisher connection: fn gets the reply as JSON (an integer,
+ * a string, an array, null; an error reply as {"error":"..."}; borrowed),
+ * or NULL if the connection ended first. It returns 0, and fn is never
+ * called, when cluster mode is off or Redis is down now.
+ * sio_cluster_subscribe() subscribes channel on the process's one
+ * subscriber, held by worker 1: fn runs there (and only there) for each
+ * message; the application relays to other workers if they need it.
+ * Call it in every worker at start; it is kept across reconnects.
+ * sio_cluster_up(): whether this worker's Redis connections are up.
+ */
+typedef void	(*sio_cluster_reply_fn)(json_t *, void *);
+typedef void	(*sio_cluster_msg_fn)(const uint8_t *, size_t);
+
+int		 sio_cluster_command(int, const char **, const size_t *,
+		    sio_cluster_reply_fn, void *);
+void		 sio_cluster_subscribe(const char *, sio_cluster_msg_fn);
+int		 sio_cluster_up(void);
+
 /* server/server_order.c */
 void		 sio_defer_begin(void);
 void		 sio_defer_end(void);

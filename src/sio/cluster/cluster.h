@@ -56,6 +56,7 @@ void		 cluster_bad(const char *, const char *);
 void		 credis_init(const char *, int);
 void		 credis_publish(const char *, size_t, const void *, size_t);
 int		 credis_up(void);
+void		 credis_sub_add(const char *);
 
 /* cluster_recv.c: what the subscriber gets */
 void		 cluster_recv(const char *, size_t, const u_int8_t *, size_t);

@@ -1,6 +1,6 @@
 /*
  * cluster/cluster.h: the Redis adapter's files share this (cluster.c,
- * cluster_redis.c, cluster_recv.c, cluster_req.c); outside cluster/ only
+ * cluster_redis.c, cluster_recv.c, cluster_answer.c); outside cluster/ only
  * sio.c (set-up), server_emit.c and server_socket.c (the hooks of a
  * broadcast, a socketsLeave and an accepted socket) include it. Each of
  * those hooks is one test of cluster_on, so the cluster costs nothing
@@ -63,8 +63,8 @@ void		 cluster_recv(const char *, size_t, const u_int8_t *, size_t);
 void		 cluster_subscriptions(void (*)(const char *, int, void *),
 		    void *);
 
-/* cluster_req.c: requests, gathered from every worker */
-void		 cluster_req_init(void);
-void		 cluster_request(struct sio_nsp *, const u_int8_t *, size_t);
+/* cluster_answer.c: requests answered, gathered from every worker */
+void		 cluster_answer_init(void);
+void		 cluster_answer(struct sio_nsp *, const u_int8_t *, size_t);
 
 #endif /* !SIO_CLUSTER_H */

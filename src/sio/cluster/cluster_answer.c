@@ -84,72 +84,72 @@ struct handler {
 	sio_cluster_fn		fn;
 };
 
-static int	req_decode(struct req *, const u_int8_t *, size_t);
-static void	req_clear(struct req *);
-static void	req_recv(u_int16_t, const u_int8_t *, size_t);
-static void	req_part_recv(u_int16_t, const u_int8_t *, size_t);
-static json_t	*req_local(struct sio_nsp *, struct req *);
-static int	req_match(struct sio_nsp *, struct sio_socket *, struct req *);
-static json_t	*req_sockets(struct sio_nsp *, struct req *);
-static json_t	*req_socket(struct sio_socket *);
-static json_t	*req_rooms(struct sio_nsp *);
-static void	req_rooms_add(const char *, void *);
-static void	req_apply(struct sio_nsp *, struct req *);
-static json_t	*req_emit_ack(struct sio_nsp *, struct req *);
-static void	req_ack(struct sio_socket *, json_t *, void *);
-static void	req_server_emit(struct sio_nsp *, struct req *);
-static void	req_gather(struct sio_nsp *, struct req *, u_int32_t);
-static void	req_gather_add(struct gather *, json_t *);
-static void	req_gather_done(struct gather *);
-static void	req_tick(void *, u_int64_t);
-static void	req_reply(struct sio_nsp *, const char *, json_t *);
+static int	answer_decode(struct req *, const u_int8_t *, size_t);
+static void	answer_clear(struct req *);
+static void	answer_recv(u_int16_t, const u_int8_t *, size_t);
+static void	answer_part_recv(u_int16_t, const u_int8_t *, size_t);
+static json_t	*answer_local(struct sio_nsp *, struct req *);
+static int	answer_match(struct sio_nsp *, struct sio_socket *, struct req *);
+static json_t	*answer_sockets(struct sio_nsp *, struct req *);
+static json_t	*answer_socket(struct sio_socket *);
+static json_t	*answer_rooms(struct sio_nsp *);
+static void	answer_rooms_add(const char *, void *);
+static void	answer_apply(struct sio_nsp *, struct req *);
+static json_t	*answer_emit_ack(struct sio_nsp *, struct req *);
+static void	answer_ack(struct sio_socket *, json_t *, void *);
+static void	answer_server_emit(struct sio_nsp *, struct req *);
+static void	answer_gather(struct sio_nsp *, struct req *, u_int32_t);
+static void	answer_gather_add(struct gather *, json_t *);
+static void	answer_gather_done(struct gather *);
+static void	answer_tick(void *, u_int64_t);
+static void	answer_reply(struct sio_nsp *, const char *, json_t *);
 
-static TAILQ_HEAD(, gather)	req_gathers = TAILQ_HEAD_INITIALIZER(req_gathers);
-static u_int32_t		req_token;
-static struct handler		req_handlers[REQ_HANDLERS_MAX];
-static size_t			req_nhandlers;
+static TAILQ_HEAD(, gather)	answer_gathers = TAILQ_HEAD_INITIALIZER(answer_gathers);
+static u_int32_t		answer_token;
+static struct handler		answer_handlers[REQ_HANDLERS_MAX];
+static size_t			answer_nhandlers;
 
 void
-cluster_req_init(void)
+cluster_answer_init(void)
 {
-	bus_register(SIO_MSG_CLUSTER_REQ, req_recv);
-	bus_register(SIO_MSG_CLUSTER_PART, req_part_recv);
+	bus_register(SIO_MSG_CLUSTER_REQ, answer_recv);
+	bus_register(SIO_MSG_CLUSTER_PART, answer_part_recv);
 	if (cluster_owner())
-		(void)kore_timer_add(req_tick, 250, NULL, 0);
+		(void)kore_timer_add(answer_tick, 250, NULL, 0);
 }
 
 /* fn answers server-side event `event` of namespace n (sio.h). */
 void
 sio_cluster_on(struct sio_nsp *n, const char *event, sio_cluster_fn fn)
 {
-	if (req_nhandlers == REQ_HANDLERS_MAX)
+	if (answer_nhandlers == REQ_HANDLERS_MAX)
 		fatal("sio_cluster_on: too many handlers");
-	req_handlers[req_nhandlers].nsp = n;
-	req_handlers[req_nhandlers].event = sbuf_xstrdup(event);
-	req_handlers[req_nhandlers].fn = fn;
-	req_nhandlers++;
+	answer_handlers[answer_nhandlers].nsp = n;
+	answer_handlers[answer_nhandlers].event = sbuf_xstrdup(event);
+	answer_handlers[answer_nhandlers].fn = fn;
+	answer_nhandlers++;
 }
 
 /* On the owner: a request from Redis for namespace n. */
 void
-cluster_request(struct sio_nsp *n, const u_int8_t *d, size_t len)
+cluster_answer(struct sio_nsp *n, const u_int8_t *d, size_t len)
 {
 	struct req	r;
 	struct sbuf	b;
 	u_int32_t	token;
 
-	if (!req_decode(&r, d, len)) {
+	if (!answer_decode(&r, d, len)) {
 		cluster_bad("request", "malformed");
 		return;
 	}
 	if (!strcmp(r.uid, cluster_uid(n))) {
-		req_clear(&r);
+		answer_clear(&r);
 		return;
 	}
 
 	switch (r.type) {
 	case REQ_SERVER_EMIT:
-		req_server_emit(n, &r);
+		answer_server_emit(n, &r);
 		break;
 	case REQ_ALL_ROOMS:
 	case REQ_FETCH:
@@ -157,10 +157,10 @@ cluster_request(struct sio_nsp *n, const u_int8_t *d, size_t len)
 	case REQ_JOIN:
 	case REQ_LEAVE:
 	case REQ_DISCONNECT:
-		token = ++req_token;
+		token = ++answer_token;
 		if (r.type == REQ_ALL_ROOMS || r.type == REQ_FETCH ||
 		    r.type == REQ_BROADCAST_ACK)
-			req_gather(n, &r, token);
+			answer_gather(n, &r, token);
 		sbuf_init(&b);
 		sbuf_append(&b, &token, sizeof(token));
 		sbuf_append_byte(&b, n->index);
@@ -173,12 +173,12 @@ cluster_request(struct sio_nsp *n, const u_int8_t *d, size_t len)
 		/* 0 (legacy), 8 and 9 (responses): not for us here. */
 		break;
 	}
-	req_clear(&r);
+	answer_clear(&r);
 }
 
 /* JSON (first byte '{') or msgpack (type 7). 1 if it is a request. */
 static int
-req_decode(struct req *r, const u_int8_t *d, size_t len)
+answer_decode(struct req *r, const u_int8_t *d, size_t len)
 {
 	struct sio_packet	pkt;
 
@@ -209,12 +209,12 @@ req_decode(struct req *r, const u_int8_t *d, size_t len)
 	return (1);
 
 bad:
-	req_clear(r);
+	answer_clear(r);
 	return (0);
 }
 
 static void
-req_clear(struct req *r)
+answer_clear(struct req *r)
 {
 	cc_req_free(&r->cr);
 	json_decref(r->data);
@@ -223,7 +223,7 @@ req_clear(struct req *r)
 
 /* On every worker: the owner's copy of a request. */
 static void
-req_recv(u_int16_t src, const u_int8_t *d, size_t len)
+answer_recv(u_int16_t src, const u_int8_t *d, size_t len)
 {
 	struct req	r;
 	struct sbuf	b;
@@ -235,11 +235,11 @@ req_recv(u_int16_t src, const u_int8_t *d, size_t len)
 	if (len < sizeof(token) + 1 || d[sizeof(token)] >= server_nnsps)
 		return;
 	memcpy(&token, d, sizeof(token));
-	if (!req_decode(&r, d + sizeof(token) + 1, len - sizeof(token) - 1))
+	if (!answer_decode(&r, d + sizeof(token) + 1, len - sizeof(token) - 1))
 		return;
 
-	part = req_local(server_nsps[d[sizeof(token)]], &r);
-	req_clear(&r);
+	part = answer_local(server_nsps[d[sizeof(token)]], &r);
+	answer_clear(&r);
 	if (part == NULL)
 		return;
 
@@ -258,19 +258,19 @@ req_recv(u_int16_t src, const u_int8_t *d, size_t len)
 
 /* This worker's part of request r: the JSON to gather, or NULL. */
 static json_t *
-req_local(struct sio_nsp *n, struct req *r)
+answer_local(struct sio_nsp *n, struct req *r)
 {
 	switch (r->type) {
 	case REQ_ALL_ROOMS:
-		return (req_rooms(n));
+		return (answer_rooms(n));
 	case REQ_FETCH:
-		return (req_sockets(n, r));
+		return (answer_sockets(n, r));
 	case REQ_BROADCAST_ACK:
-		return (req_emit_ack(n, r));
+		return (answer_emit_ack(n, r));
 	case REQ_JOIN:
 	case REQ_LEAVE:
 	case REQ_DISCONNECT:
-		req_apply(n, r);
+		answer_apply(n, r);
 		return (NULL);
 	default:
 		return (NULL);
@@ -279,7 +279,7 @@ req_local(struct sio_nsp *n, struct req *r)
 
 /* Whether so is in any of opts.rooms (all: none given), in no except. */
 static int
-req_match(struct sio_nsp *n, struct sio_socket *so, struct req *r)
+answer_match(struct sio_nsp *n, struct sio_socket *so, struct req *r)
 {
 	size_t		i;
 	int		in;
@@ -302,22 +302,22 @@ req_match(struct sio_nsp *n, struct sio_socket *so, struct req *r)
 }
 
 static json_t *
-req_sockets(struct sio_nsp *n, struct req *r)
+answer_sockets(struct sio_nsp *n, struct req *r)
 {
 	struct sio_socket	*so;
 	json_t			*a;
 
 	a = json_array();
 	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (req_match(n, so, r))
-			(void)json_array_append_new(a, req_socket(so));
+		if (answer_match(n, so, r))
+			(void)json_array_append_new(a, answer_socket(so));
 	}
 	return (a);
 }
 
 /* {id, handshake, rooms, data} as a RemoteSocket is made from. */
 static json_t *
-req_socket(struct sio_socket *so)
+answer_socket(struct sio_socket *so)
 {
 	json_t		*hs, *h, *rooms;
 
@@ -330,21 +330,21 @@ req_socket(struct sio_socket *so)
 	(void)json_object_set_new(h, "auth", json_object());
 
 	rooms = json_array();
-	sio_socket_rooms(so, req_rooms_add, rooms);
+	sio_socket_rooms(so, answer_rooms_add, rooms);
 
 	return (json_pack("{s:s,s:o,s:o,s:{}}", "id", so->id, "handshake", h,
 	    "rooms", rooms, "data"));
 }
 
 static void
-req_rooms_add(const char *room, void *arg)
+answer_rooms_add(const char *room, void *arg)
 {
 	(void)json_array_append_new(arg, json_string(room));
 }
 
 /* Every room with a member here (sid rooms too), each once. */
 static json_t *
-req_rooms(struct sio_nsp *n)
+answer_rooms(struct sio_nsp *n)
 {
 	struct sio_socket	*so;
 	json_t			*set, *a, *v;
@@ -354,7 +354,7 @@ req_rooms(struct sio_nsp *n)
 	a = json_array();
 	TAILQ_FOREACH(so, &n->sockets, nlist) {
 		if (so->state == SOCK_CONNECTED)
-			sio_socket_rooms(so, req_rooms_add, a);
+			sio_socket_rooms(so, answer_rooms_add, a);
 	}
 
 	set = json_object();
@@ -369,7 +369,7 @@ req_rooms(struct sio_nsp *n)
 
 /* socketsJoin, socketsLeave, disconnectSockets on this worker. */
 static void
-req_apply(struct sio_nsp *n, struct req *r)
+answer_apply(struct sio_nsp *n, struct req *r)
 {
 	struct sio_socket	**list, *so;
 	size_t			 i, j, cnt;
@@ -377,7 +377,7 @@ req_apply(struct sio_nsp *n, struct req *r)
 	cnt = 0;
 	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
 	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (cnt < n->count && req_match(n, so, r)) {
+		if (cnt < n->count && answer_match(n, so, r)) {
 			sio_socket_ref(so);
 			list[cnt++] = so;
 		}
@@ -405,7 +405,7 @@ req_apply(struct sio_nsp *n, struct req *r)
 
 /* Type 7: emit with an ack to each socket here; the count. */
 static json_t *
-req_emit_ack(struct sio_nsp *n, struct req *r)
+answer_emit_ack(struct sio_nsp *n, struct req *r)
 {
 	struct sio_socket	**list, *so;
 	struct ack_ctx		*ctx;
@@ -416,7 +416,7 @@ req_emit_ack(struct sio_nsp *n, struct req *r)
 	cnt = 0;
 	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
 	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (cnt < n->count && req_match(n, so, r)) {
+		if (cnt < n->count && answer_match(n, so, r)) {
 			sio_socket_ref(so);
 			list[cnt++] = so;
 		}
@@ -433,7 +433,7 @@ req_emit_ack(struct sio_nsp *n, struct req *r)
 		args = json_array();
 		(void)json_array_extend(args, r->data);
 		(void)json_array_remove(args, 0);
-		if (sio_emit_ack(so, event, args, req_ack, ctx))
+		if (sio_emit_ack(so, event, args, answer_ack, ctx))
 			sent++;
 		else
 			free(ctx);
@@ -446,7 +446,7 @@ req_emit_ack(struct sio_nsp *n, struct req *r)
 
 /* A client's ack of a type 7 emit (args NULL: the socket ended). */
 static void
-req_ack(struct sio_socket *so, json_t *args, void *arg)
+answer_ack(struct sio_socket *so, json_t *args, void *arg)
 {
 	struct ack_ctx	*ctx = arg;
 	struct sbuf	 b, chan;
@@ -477,7 +477,7 @@ req_ack(struct sio_socket *so, json_t *args, void *arg)
 
 /* Type 6, on the owner: the function of sio_cluster_on(), if any. */
 static void
-req_server_emit(struct sio_nsp *n, struct req *r)
+answer_server_emit(struct sio_nsp *n, struct req *r)
 {
 	json_t		*data, *args, *ret;
 	const char	*event;
@@ -487,25 +487,25 @@ req_server_emit(struct sio_nsp *n, struct req *r)
 	if ((event = json_string_value(json_array_get(data, 0))) == NULL)
 		return;
 
-	for (i = 0; i < req_nhandlers; i++) {
-		if (req_handlers[i].nsp == n &&
-		    !strcmp(req_handlers[i].event, event))
+	for (i = 0; i < answer_nhandlers; i++) {
+		if (answer_handlers[i].nsp == n &&
+		    !strcmp(answer_handlers[i].event, event))
 			break;
 	}
-	if (i == req_nhandlers)
+	if (i == answer_nhandlers)
 		return;
 
 	args = json_array();
 	(void)json_array_extend(args, data);
 	(void)json_array_remove(args, 0);
-	ret = req_handlers[i].fn(n, args);
+	ret = answer_handlers[i].fn(n, args);
 	json_decref(args);
 
 	if (ret == NULL)
 		return;
 	if (r->reqid[0] != '\0') {
 		/* Always the common channel (redis-adapter lib/index.ts). */
-		req_reply(n, NULL, json_pack("{s:i,s:s,s:o}", "type", 6,
+		answer_reply(n, NULL, json_pack("{s:i,s:s,s:o}", "type", 6,
 		    "requestId", r->reqid, "data", ret));
 	} else {
 		json_decref(ret);
@@ -513,7 +513,7 @@ req_server_emit(struct sio_nsp *n, struct req *r)
 }
 
 static void
-req_gather(struct sio_nsp *n, struct req *r, u_int32_t token)
+answer_gather(struct sio_nsp *n, struct req *r, u_int32_t token)
 {
 	struct gather	*g;
 
@@ -526,11 +526,11 @@ req_gather(struct sio_nsp *n, struct req *r, u_int32_t token)
 	g->want = bus_worker_count();
 	g->deadline = kore_time_ms() + CLUSTER_GATHER_MS;
 	g->acc = r->type == REQ_BROADCAST_ACK ? json_integer(0) : json_array();
-	TAILQ_INSERT_TAIL(&req_gathers, g, list);
+	TAILQ_INSERT_TAIL(&answer_gathers, g, list);
 }
 
 static void
-req_part_recv(u_int16_t src, const u_int8_t *d, size_t len)
+answer_part_recv(u_int16_t src, const u_int8_t *d, size_t len)
 {
 	struct gather	*g;
 	u_int32_t	 token;
@@ -540,7 +540,7 @@ req_part_recv(u_int16_t src, const u_int8_t *d, size_t len)
 	if (len < sizeof(token))
 		return;
 	memcpy(&token, d, sizeof(token));
-	TAILQ_FOREACH(g, &req_gathers, list) {
+	TAILQ_FOREACH(g, &answer_gathers, list) {
 		if (g->token == token)
 			break;
 	}
@@ -550,14 +550,14 @@ req_part_recv(u_int16_t src, const u_int8_t *d, size_t len)
 	part = json_loadb((const char *)d + sizeof(token),
 	    len - sizeof(token), JSON_DECODE_ANY, NULL);
 	if (part != NULL)
-		req_gather_add(g, part);
+		answer_gather_add(g, part);
 	json_decref(part);
 	if (++g->got >= g->want)
-		req_gather_done(g);
+		answer_gather_done(g);
 }
 
 static void
-req_gather_add(struct gather *g, json_t *part)
+answer_gather_add(struct gather *g, json_t *part)
 {
 	json_t		*v;
 	size_t		 i;
@@ -590,11 +590,11 @@ req_gather_add(struct gather *g, json_t *part)
 }
 
 static void
-req_gather_done(struct gather *g)
+answer_gather_done(struct gather *g)
 {
 	json_t		*reply;
 
-	TAILQ_REMOVE(&req_gathers, g, list);
+	TAILQ_REMOVE(&answer_gathers, g, list);
 	switch (g->type) {
 	case REQ_ALL_ROOMS:
 		reply = json_pack("{s:s,s:O}", "requestId", g->reqid,
@@ -610,22 +610,22 @@ req_gather_done(struct gather *g)
 		    g->reqid, "clientCount", g->acc);
 		break;
 	}
-	req_reply(g->nsp, g->uid, reply);
+	answer_reply(g->nsp, g->uid, reply);
 	json_decref(g->acc);
 	free(g);
 }
 
 /* Gathers some worker never answered: reply with what came. */
 static void
-req_tick(void *arg, u_int64_t now)
+answer_tick(void *arg, u_int64_t now)
 {
 	struct gather	*g, *next;
 
 	(void)arg;
-	for (g = TAILQ_FIRST(&req_gathers); g != NULL; g = next) {
+	for (g = TAILQ_FIRST(&answer_gathers); g != NULL; g = next) {
 		next = TAILQ_NEXT(g, list);
 		if (now >= g->deadline)
-			req_gather_done(g);
+			answer_gather_done(g);
 	}
 }
 
@@ -634,7 +634,7 @@ req_tick(void *arg, u_int64_t now)
  * or the common one (uid NULL or empty).
  */
 static void
-req_reply(struct sio_nsp *n, const char *uid, json_t *reply)
+answer_reply(struct sio_nsp *n, const char *uid, json_t *reply)
 {
 	struct sbuf	chan;
 	char		*text;

@@ -334,6 +334,13 @@ cc_bcast_decode(const uint8_t *buf, size_t len, struct cc_bcast *b)
 	size_t			 uid, nsp;
 
 	cc_mem_reset(m);
+	b->uid = b->nsp = NULL;
+	b->packet = NULL;
+	b->packet_len = 0;
+	b->att = NULL;
+	b->natt = 0;
+	b->rooms = b->except = NULL;
+	b->nrooms = b->nexcept = 0;
 	b->flags = cc_flags_none;
 	if (mp_parse(&m->nodes, buf, len) == -1)
 		return (-1);
@@ -697,8 +704,14 @@ cc_req_decode(const uint8_t *buf, size_t len, struct cc_req *q)
 	q->type = CC_REQ_NONE;
 	q->close = 0;
 	q->client_count = -1;
+	q->flags = cc_flags_none;
+	q->uid = q->request_id = NULL;
+	q->rooms = q->except = q->targets = NULL;
+	q->nrooms = q->nexcept = q->ntargets = 0;
 	q->packet = NULL;
 	q->packet_len = 0;
+	q->att = NULL;
+	q->natt = 0;
 	if (len == 0)
 		return (-1);
 

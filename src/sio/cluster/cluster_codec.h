@@ -5,15 +5,23 @@
  * korio's own forms: a broadcast's Socket.IO text packet with its
  * binary attachments, NUL-terminated room names, flags.
  *
- * Pure: libc + jansson + codec/ (sbuf, the JSON writer); no Kore. The
- * msgpack reader and writer are hand-written (notepack.io's subset, in
- * cluster_codec.c): bounded, no allocation per value, easy to fuzz.
+ * Pure: libc + jansson + codec/ (sbuf, the JSON writer); no Kore, no
+ * libm. The msgpack reader and writer are hand-written (cluster_mp.c,
+ * notepack.io's formats): bounded, no allocation per value once the
+ * struct's buffers have grown, easy to fuzz.
  *
  * Decoded structs are reusable: cc_*_init() once, then any number of
  * cc_*_decode() calls (each one forgets the last result and reuses its
- * memory), then cc_*_free(). After a decode, attachments point into the
- * input (keep it while they are used); every string is NUL-terminated
- * and owned by the struct.
+ * memory; after a failed one the struct holds nothing), then
+ * cc_*_free(). After a decode, attachments point into the input (keep
+ * it while they are used); every string is NUL-terminated and owned by
+ * the struct.
+ *
+ * Packet texts are Socket.IO packets without the Engine.IO "4": a
+ * frame's SIO_FRAME_DATA(f) + 1, f->len - 1 to encode, and
+ * frame_new_text(EIO_PACKET_MESSAGE, packet, packet_len) for a decoded
+ * one. A broadcast encoded while connection-state recovery is on must be
+ * taken before server_recover_offset() adds its offset argument.
  */
 
 #ifndef SIO_CLUSTER_CODEC_H

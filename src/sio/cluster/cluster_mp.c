@@ -89,6 +89,7 @@ static int	 mp_js_map(struct mp_js *, uint32_t);
 static int	 mp_js_isindex(const char *, size_t, uint32_t *);
 static int	 mp_ent_bykey(const void *, const void *, void *);
 static int	 mp_ent_byorder(const void *, const void *);
+static int	 mp_ents_plain(const struct mp_ent *, size_t, const uint8_t *);
 static void	 mp_put_head(struct sbuf *, uint8_t, uint64_t, int);
 static int	 mp_put_object(struct sbuf *, const json_t *,
 		    const struct cc_bin *, size_t, int);
@@ -754,6 +755,27 @@ mp_ent_byorder(const void *a, const void *b)
 	return (ea->pos < eb->pos ? -1 : ea->pos > eb->pos);
 }
 
+/* 1 if a small map has no index key and no key twice: no sorting. */
+static int
+mp_ents_plain(const struct mp_ent *e, size_t n, const uint8_t *keys)
+{
+	size_t		i, j;
+
+	if (n > 16)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (e[i].isidx)
+			return (0);
+		for (j = 0; j < i; j++) {
+			if (e[j].klen == e[i].klen && memcmp(keys + e[j].koff,
+			    keys + e[i].koff, e[i].klen) == 0)
+				return (0);
+		}
+	}
+
+	return (1);
+}
+
 /* A map as the JS object notepack.io makes of it (see the top). */
 static int
 mp_js_map(struct mp_js *js, uint32_t i)
@@ -787,7 +809,7 @@ mp_js_map(struct mp_js *js, uint32_t i)
 
 	n = (js->ents->len - ebase) / sizeof(e);
 	ents = (struct mp_ent *)(void *)(js->ents->data + ebase);
-	if (n > 1) {
+	if (n > 1 && !mp_ents_plain(ents, n, js->keys->data)) {
 		/* A key seen again: its first place, its last value. */
 		qsort_r(ents, n, sizeof(e), mp_ent_bykey, js->keys->data);
 		for (k = 0; k < n; k = j) {

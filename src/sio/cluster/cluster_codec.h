@@ -6,9 +6,11 @@
  * binary attachments, NUL-terminated room names, flags.
  *
  * Pure: libc + jansson + codec/ (sbuf, the JSON writer); no Kore, no
- * libm. The msgpack reader and writer are hand-written (cluster_mp.c,
- * notepack.io's formats): bounded, no allocation per value once the
- * struct's buffers have grown, easy to fuzz.
+ * libm. Broadcasts are cluster_codec.c, requests cluster_req.c; the
+ * msgpack reader and writer are hand-written (cluster_mp.c, notepack.io's
+ * formats; cluster_mpjs.c, what the values are to JavaScript): bounded,
+ * no allocation per value once the struct's buffers have grown, easy to
+ * fuzz.
  *
  * Decoded structs are reusable: cc_*_init() once, then any number of
  * cc_*_decode() calls (each one forgets the last result and reuses its
@@ -151,7 +153,7 @@ int	cc_bcast_decode(const uint8_t *, size_t, struct cc_bcast *);
 void	cc_bcast_free(struct cc_bcast *);
 int	cc_bcast_encode(struct sbuf *, const struct cc_bcast *);
 
-/* cluster_codec.c: requests and responses. */
+/* cluster_req.c: requests and responses. */
 void	cc_req_init(struct cc_req *);
 int	cc_req_decode(const uint8_t *, size_t, struct cc_req *);
 void	cc_req_free(struct cc_req *);

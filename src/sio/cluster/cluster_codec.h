@@ -84,8 +84,9 @@ struct cc_mem {
  * the Socket.IO text packet korio sends for it (no Engine.IO "4"):
  * "2[...]" or "2/admin,[...]", or with binary data "5<n>-[...]" with
  * {"_placeholder":true,"num":i} in place of att[i] (n = natt), exactly
- * what a Node node's socket.io-parser writes for it. Room names that
- * are numbers become their JS decimal string.
+ * what a Node node's socket.io-parser writes for it (natt may pass
+ * korio's SIO_PACKET_MAX_ATTACHMENTS: the caller decides). Room names
+ * that are numbers become their JS decimal string.
  *
  * Encoded (cc_bcast_encode): uid, packet/packet_len (the Socket.IO text
  * packet korio built, an EVENT or BINARY_EVENT without ack id; its nsp

@@ -22,7 +22,7 @@ NODE		?= node
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE	?= 5
 
-PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto
+PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto hiredis
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libunistring (emails, src/app/auth/email.c) has no pkg-config file.
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lcrypt

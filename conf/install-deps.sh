@@ -5,6 +5,7 @@ set -eu
 
 PKGS="kore dpkg-dev patch make gcc pkg-config clang libclang-rt-14-dev \
 libjansson-dev libjwt-dev libmongoc-dev libsqlite3-dev libssl-dev libunistring-dev \
+libhiredis-dev redis-server \
 chromium sqlite3 python3-socketio python3-requests python3-websocket \
 systemd nginx redis-server"
 

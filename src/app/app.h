@@ -69,6 +69,11 @@ struct korio_config {
 	char		*admin_password;	/* wiped once read (plain) */
 	int		admin_all_events;	/* ADMIN_UI_MODE=development */
 	int		admin_readonly;
+	/* Cluster mode (Socket.IO's Redis adapter): NULL when off. */
+	char		*redis_url;		/* secret: may hold a password */
+	char		*redis_prefix;
+	size_t		redis_queue_max;	/* messages, per worker */
+	size_t		redis_queue_bytes;
 };
 
 extern struct korio_config	korio;

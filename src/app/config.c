@@ -25,6 +25,7 @@
 
 #include "app.h"
 #include "auth/token.h"
+#include "sio.h"
 
 #define SECRET_BYTES		32
 #define SECRET_MIN_LEN		16
@@ -46,6 +47,7 @@ static void	config_logins(void);
 static void	config_metrics(void);
 static void	config_admin(void);
 static void	config_data_dir(void);
+static void	config_redis(void);
 static void	config_private(const char *);
 
 void
@@ -84,6 +86,7 @@ config_load(void)
 	config_logins();
 	config_metrics();
 	config_admin();
+	config_redis();
 
 	config_data_dir();
 }
@@ -387,6 +390,40 @@ config_admin(void)
 
 	korio.admin_readonly = config_bool("ADMIN_UI_READONLY", 0);
 	korio.admin_ui = 1;
+}
+
+/*
+ * REDIS_URL turns cluster mode on (sio.h, src/sio/cluster): korio joins a
+ * Socket.IO cluster of @socket.io/redis-adapter nodes. The nodes share
+ * the store, so it needs MONGODB_URI. The URL may hold a password: it is
+ * never logged, not even in an error.
+ */
+static void
+config_redis(void)
+{
+	const char	*p;
+
+	korio.redis_url = config_str("REDIS_URL", NULL);
+	korio.redis_prefix = config_str("REDIS_PREFIX", "socket.io");
+	korio.redis_queue_max = (size_t)config_num("REDIS_QUEUE_MAX", 1000,
+	    1, 10000000);
+	korio.redis_queue_bytes = (size_t)config_num("REDIS_QUEUE_BYTES",
+	    8 * 1024 * 1024, 1024, 1024L * 1024 * 1024);
+	for (p = korio.redis_prefix; *p != '\0'; p++) {
+		if (*p == '#' || *p == '*' || *p == '?' || *p == '[' ||
+		    *p <= ' ')
+			fatal("REDIS_PREFIX: no '#', '*', '?', '[' or spaces, "
+			    "got '%s'", korio.redis_prefix);
+	}
+	if (korio.redis_url == NULL)
+		return;
+	if (!sio_cluster_url_valid(korio.redis_url))
+		fatal("REDIS_URL: expected redis://[[user]:password@]host"
+		    "[:port][/db] (value not shown)");
+	if (korio.mongodb_uri == NULL)
+		fatal("REDIS_URL needs a store all nodes share: set "
+		    "MONGODB_URI (the embedded SQLite store is this node's "
+		    "alone)");
 }
 
 /*

@@ -35,6 +35,9 @@
 
 /* Told that worker id started again: what it held died with it. */
 typedef void	(*bus_restart_fn)(u_int16_t);
+/* Cluster mode: a request from Redis to every worker, their answers. */
+#define SIO_MSG_CLUSTER_REQ	(SIO_MSG_BASE + 15)
+#define SIO_MSG_CLUSTER_PART	(SIO_MSG_BASE + 16)
 
 /* bus.c */
 void		 bus_init(void);

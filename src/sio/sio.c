@@ -8,6 +8,8 @@
  *             order of broadcasts on every worker.
  *   engine/   Engine.IO: sessions, polling, WebSockets, the upgrade,
  *             relays of requests and frames between workers, frames.
+ *   cluster/  cluster mode (REDIS_URL): Socket.IO's Redis adapter, its
+ *             wire format, hiredis on Kore's loop.
  *   bus.c     messages between workers, a handler table.
  *   codec/    pure C: packet codecs, JSON as JavaScript writes it, the
  *             room index, a hash map, growable buffers.
@@ -40,6 +42,7 @@
 
 #include "sio_internal.h"
 #include "bus.h"
+#include "cluster/cluster.h"
 #include "engine/engine.h"
 #include "server/server.h"
 
@@ -64,6 +67,10 @@ sio_config_defaults(struct sio_config *cf)
 	cf->recovery_max_events = 10000;
 	cf->recovery_max_bytes = 2 * 1024 * 1024;
 	cf->recovery_max_sessions = 10000;
+	cf->redis_url = NULL;
+	cf->redis_prefix = "socket.io";
+	cf->redis_queue_max = 1000;
+	cf->redis_queue_bytes = 8 * 1024 * 1024;
 	cf->log = NULL;
 }
 
@@ -73,6 +80,7 @@ sio_parent_init(void)
 {
 	engine_parent_init();
 	server_order_parent_init();
+	cluster_parent_init();
 }
 
 /*
@@ -89,6 +97,8 @@ sio_init(const struct sio_config *cf)
 	engine_init();
 	server_init();
 	eio_endpoint_create(cf->path, &server_handlers);
+	if (cf->redis_url != NULL)
+		cluster_init();
 	bus_start();
 }
 

@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		15
+#define SIO_MSG_COUNT		17
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -67,6 +67,18 @@ struct sio_config {
 	size_t		recovery_max_events;
 	size_t		recovery_max_bytes;
 	size_t		recovery_max_sessions;
+	/*
+	 * Cluster mode (cluster/): Socket.IO's Redis adapter (classic
+	 * createAdapter of @socket.io/redis-adapter 8, and its emitter),
+	 * on when redis_url is set: redis://[[user]:password@]host[:port]
+	 * [/db]. redis_prefix is the adapter's "key" ("socket.io").
+	 * What waits to be published, per worker, is bounded by
+	 * redis_queue_max messages and redis_queue_bytes bytes.
+	 */
+	const char	*redis_url;
+	const char	*redis_prefix;
+	size_t		redis_queue_max;
+	size_t		redis_queue_bytes;
 };
 
 /* Callbacks of a raw Engine.IO endpoint (no Socket.IO layer). */
@@ -150,6 +162,12 @@ struct sio_stats {
 	uint64_t	events_received;	/* EVENTs to a connected socket */
 	uint64_t	events_sent;		/* EVENTs, once per recipient */
 	uint64_t	broadcasts;		/* made here (not _local) */
+	/* Cluster mode: 1 on the worker holding the subscriber while */
+	uint64_t	redis_connected;	/* all its Redis links are up */
+	uint64_t	redis_published;	/* PUBLISHes sent */
+	uint64_t	redis_received;		/* messages from Redis */
+	uint64_t	redis_dropped;		/* past REDIS_QUEUE_* */
+	uint64_t	redis_bad;		/* malformed, dropped */
 };
 
 /*
@@ -275,6 +293,39 @@ void		 sio_socket_rooms(struct sio_socket *,
 const char	*sio_socket_transport(struct sio_socket *);
 json_t		*sio_socket_handshake(struct sio_socket *);
 void		 sio_disconnect_close(struct sio_socket *);
+
+/*
+ * cluster/: cluster mode. A server-side event (another node's
+ * serverSideEmit(event, ...args), or serverSideEmitWithAck) runs its
+ * function once per process, with the arguments (borrowed); what it
+ * returns (a new reference, or NULL for nothing) is the ack's argument.
+ */
+typedef json_t	*(*sio_cluster_fn)(struct sio_nsp *, json_t *);
+
+void		 sio_cluster_on(struct sio_nsp *, const char *,
+		    sio_cluster_fn);
+int		 sio_cluster_url_valid(const char *);
+
+/*
+ * Cluster mode, for an application's own use of Redis (presence, say).
+ * sio_cluster_command() sends a command (binary-safe arguments) on this
+ * worker's publisher connection: fn gets the reply as JSON (an integer,
+ * a string, an array, null; an error reply as {"error":"..."}; borrowed),
+ * or NULL if the connection ended first. It returns 0, and fn is never
+ * called, when cluster mode is off or Redis is down now.
+ * sio_cluster_subscribe() subscribes channel on the process's one
+ * subscriber, held by worker 1: fn runs there (and only there) for each
+ * message; the application relays to other workers if they need it.
+ * Call it in every worker at start; it is kept across reconnects.
+ * sio_cluster_up(): whether this worker's Redis connections are up.
+ */
+typedef void	(*sio_cluster_reply_fn)(json_t *, void *);
+typedef void	(*sio_cluster_msg_fn)(const uint8_t *, size_t);
+
+int		 sio_cluster_command(int, const char **, const size_t *,
+		    sio_cluster_reply_fn, void *);
+void		 sio_cluster_subscribe(const char *, sio_cluster_msg_fn);
+int		 sio_cluster_up(void);
 
 /* server/server_order.c */
 void		 sio_defer_begin(void);

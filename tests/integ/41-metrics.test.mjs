@@ -46,6 +46,11 @@ const FAMILIES = {
   korio_broadcasts_total: "counter",
   korio_broadcast_fanout_seconds: "histogram",
   korio_rate_limit_drops_total: "counter",
+  korio_redis_connected: "gauge",
+  korio_redis_published_total: "counter",
+  korio_redis_received_total: "counter",
+  korio_redis_dropped_total: "counter",
+  korio_redis_bad_messages_total: "counter",
 };
 
 const get = (srv, headers = {}) => fetch(`${srv.url}/metrics`, { headers });

@@ -73,3 +73,15 @@ UNIT_TESTS += test_admin_cred
 test_admin_cred_SRCS = tests/unit/test_admin_cred.c src/app/auth/admin_cred.c
 test_admin_cred_LIBS = libcrypto
 test_admin_cred_LDLIBS = -lcrypt
+
+# The Redis adapter's wire codec (pure); with --driver, the C end of
+# tests/integ/50-cluster-codec.test.mjs (the notepack.io cross-check).
+UNIT_TESTS += test_cluster_codec
+test_cluster_codec_SRCS = tests/unit/test_cluster_codec.c \
+    src/sio/cluster/cluster_codec.c src/sio/cluster/cluster_req.c \
+    src/sio/cluster/cluster_mp.c src/sio/cluster/cluster_mpjs.c \
+    src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
+
+UNIT_TESTS += test_cluster_url
+test_cluster_url_SRCS = tests/unit/test_cluster_url.c \
+    src/sio/cluster/cluster_url.c src/sio/codec/sbuf.c

@@ -19,7 +19,10 @@
  *   korio_sio_events_received_total, korio_sio_events_sent_total,
  *   korio_broadcasts_total, korio_broadcast_fanout_seconds (histogram),
  *   korio_rate_limit_drops_total
- *   the struct metrics_ext counters (Redis, later)
+ *   korio_redis_connected, korio_redis_published_total,
+ *   korio_redis_received_total, korio_redis_dropped_total,
+ *   korio_redis_bad_messages_total (cluster mode; 0 without it)
+ *   the struct metrics_ext counters (later parts)
  *
  * Series of the HTTP and store families appear once they count
  * something; the others are always there.
@@ -398,6 +401,23 @@ render_sio(struct prom_buf *b, const struct metrics_block *m)
 	    "Socket.IO events and CONNECTs dropped by the per-connection "
 	    "rate limit (RATE_LIMIT_RATE, RATE_LIMIT_BURST).",
 	    m->rate_limit_drops);
+
+	render_gauge(b, "korio_redis_connected",
+	    "Cluster mode (REDIS_URL): 1 while the worker holding the "
+	    "subscriber has its Redis connections up, else 0.",
+	    s->redis_connected);
+	render_counter(b, "korio_redis_published_total",
+	    "Messages PUBLISHed to Redis (broadcasts, replies).",
+	    s->redis_published);
+	render_counter(b, "korio_redis_received_total",
+	    "Messages received from Redis (broadcasts, requests).",
+	    s->redis_received);
+	render_counter(b, "korio_redis_dropped_total",
+	    "Messages for Redis dropped: past REDIS_QUEUE_MAX or "
+	    "REDIS_QUEUE_BYTES while Redis was slow or down.",
+	    s->redis_dropped);
+	render_counter(b, "korio_redis_bad_messages_total",
+	    "Malformed messages from Redis, dropped.", s->redis_bad);
 }
 
 static void

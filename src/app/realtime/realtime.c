@@ -97,6 +97,7 @@ static void	rt_job_work(struct job *);
 static void	rt_job_done(struct job *);
 static void	rt_job_cleanup(struct job *);
 static double	rt_env_num(const char *, double, double, double);
+static json_t	*rt_cluster_ping(struct sio_nsp *, json_t *);
 
 /*
  * The client events, each handled in arrival order: one that waits for
@@ -158,7 +159,12 @@ realtime_init(void)
 	cf.cors_origin = korio.frontend_url;
 	cf.debug = korio.ws_debug;
 	cf.log = log_sio;
-	cf.keep_handshake = korio.admin_ui;
+	/* fetchSockets from other nodes wants handshakes too. */
+	cf.keep_handshake = korio.admin_ui || korio.redis_url != NULL;
+	cf.redis_url = korio.redis_url;
+	cf.redis_prefix = korio.redis_prefix;
+	cf.redis_queue_max = korio.redis_queue_max;
+	cf.redis_queue_bytes = korio.redis_queue_bytes;
 	cf.recovery_ms = (uint32_t)rt_env_num("RECOVERY_MAX_DISCONNECTION_MS",
 	    120000, 0, 86400000);
 	cf.recovery_max_events = (size_t)rt_env_num("RECOVERY_MAX_EVENTS",
@@ -180,12 +186,31 @@ realtime_init(void)
 	if (korio.debug_endpoints)
 		sio_nsp_on(rt_nsp, "debug:worker", rt_debug_worker);
 
+	/* Cluster mode: cluster:ping answers its first argument. */
+	if (korio.redis_url != NULL)
+		sio_cluster_on(rt_nsp, "cluster:ping", rt_cluster_ping);
+
 	presence_init(rt_nsp);
 	sync_init((size_t)rt_env_num("SYNC_QUERY_MAX_BYTES", 4096, 64,
 	    1000000));
 	revalidate_init((u_int64_t)rt_env_num("REALTIME_REVALIDATE_MS",
 	    60000, 0, 86400000));
 	admin_init();
+}
+
+/*
+ * Another node's serverSideEmitWithAck("cluster:ping", x): every node of
+ * a korio cluster answers x (redis-adapter.md section 10).
+ */
+static json_t *
+rt_cluster_ping(struct sio_nsp *n, json_t *args)
+{
+	json_t		*x;
+
+	(void)n;
+	if ((x = json_array_get(args, 0)) == NULL)
+		return (json_null());
+	return (json_incref(x));
 }
 
 static void

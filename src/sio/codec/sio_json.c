@@ -28,7 +28,6 @@ static int	 sio_json_real_try(double, const char *, int, int);
 static void	 sio_json_real_step(char *, int, int *, int);
 static void	 sio_json_real_nearest(double, int, char *, int *);
 static int	 sio_json_real_shortest(double, char *, int *);
-static void	 sio_json_real(struct sbuf *, double);
 static void	 sio_json_object(struct sbuf *, const json_t *);
 
 /*
@@ -171,8 +170,9 @@ sio_json_real_shortest(double v, char *d, int *e)
  * JSON.stringify()) writes it: the shortest digit string that reads
  * back as the same double, in plain notation for exponents -7 < e < 21,
  * otherwise as d.ddde+X. NaN and the infinities become null, -0 is 0.
+ * Exposed for the Redis adapter's msgpack codec (cluster/).
  */
-static void
+void
 sio_json_real(struct sbuf *out, double v)
 {
 	char		digits[20];

@@ -92,6 +92,7 @@ void		 sio_packet_reasm_clear(struct sio_packet_reasm *);
 /* sio_json.c */
 void		 sio_packet_json(struct sbuf *, const json_t *);
 void		 sio_json_int(struct sbuf *, int64_t);
+void		 sio_json_real(struct sbuf *, double);
 json_t		*sio_json_unconst(const json_t *);
 
 #endif /* !SIO_SIO_PACKET_H */

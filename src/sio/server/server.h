@@ -117,6 +117,9 @@ void		 server_msg_broadcast(const u_int8_t *, size_t,
 void		 server_msg_sockets_leave(const u_int8_t *, size_t,
 		    struct sio_socket *);
 void		 server_bcast_deliver(struct server_bcast *);
+void		 server_broadcast_frames(struct sio_nsp *, const char *const *,
+		    size_t, const char *const *, size_t, struct sio_frame **,
+		    size_t);
 struct sio_socket **server_members(struct sio_nsp *, const char *const *,
 		    size_t, struct sio_socket *, size_t *);
 size_t		 server_encode_event(struct sio_frame **, struct sio_nsp *,
@@ -132,6 +135,7 @@ void		 server_monitor_left(const char *, void *);
 void		 server_filter_init(void);
 void		 server_msg_filtered(const u_int8_t *, size_t, u_int64_t,
 		    struct sio_socket *);
+int		 server_filtered_inject(struct sio_nsp *, u_int8_t *, size_t);
 
 /* server_order.c: a numbered message's head, its number and time */
 #define SERVER_ORDER_HEAD	(2 * sizeof(u_int64_t))

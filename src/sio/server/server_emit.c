@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "cluster/cluster.h"
 
 struct fanout {
 	struct sio_socket	**sockets;
@@ -158,18 +159,39 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
     const char *const *except, size_t nexcept, const char *event, json_t *args)
 {
 	struct sio_frame	*frames[SIO_FRAMES_MAX];
-	struct sbuf		b;
 	size_t			i, nf;
-	u_int64_t		seq;
 
 	nf = encode_frames(frames, n->name, SIO_PACKET_EVENT, -1,
 	    event_array(event, args), NULL, 0);
 	if (nf == 0)
 		return;
 
+	/* Cluster mode: to the other nodes, once, by this worker. */
+	if (cluster_on)
+		cluster_publish_broadcast(n, rooms, nrooms, except, nexcept,
+		    frames, nf);
+	SIO_STAT_ADD(broadcasts, 1);
+	server_broadcast_frames(n, rooms, nrooms, except, nexcept, frames, nf);
+	for (i = 0; i < nf; i++)
+		frame_unref(frames[i]);
+}
+
+/*
+ * A broadcast's encoded frames (borrowed; frames[0] may be swapped for
+ * one with recovery's offset) to every worker of this process, this one
+ * included, in the order of server_order.c: sio_broadcast()'s, or one
+ * from another node (cluster/cluster_recv.c).
+ */
+void
+server_broadcast_frames(struct sio_nsp *n, const char *const *rooms,
+    size_t nrooms, const char *const *except, size_t nexcept,
+    struct sio_frame **frames, size_t nf)
+{
+	struct sbuf		b;
+	u_int64_t		seq;
+
 	seq = server_order_take();
 	server_recover_offset(&frames[0], seq);
-	SIO_STAT_ADD(broadcasts, 1);
 
 	/* Other workers first: they fan out while this one does. */
 	if (bus_worker_count() > 1 || sio_conf.recovery_ms > 0) {
@@ -192,8 +214,6 @@ sio_broadcast(struct sio_nsp *n, const char *const *rooms, size_t nrooms,
 		server_order_put_local(seq, bcast_new(n, rooms, nrooms,
 		    except, nexcept, frames, nf));
 	}
-	for (i = 0; i < nf; i++)
-		frame_unref(frames[i]);
 }
 
 /* A broadcast of this worker's, with a reference to each frame. */
@@ -311,6 +331,8 @@ sio_sockets_leave(struct sio_nsp *n, const char *in, const char *room)
 	sbuf_append_byte(&b, n->index);
 	sbuf_append(&b, in, strlen(in) + 1);
 	sbuf_append(&b, room, strlen(room) + 1);
+	if (cluster_on)
+		cluster_publish_leave(n, in, room);
 	if (bus_worker_count() > 1)
 		bus_send_others(SIO_MSG_SOCKETS_LEAVE, b.data, b.len);
 	server_order_put(seq, SIO_MSG_SOCKETS_LEAVE, b.data + SERVER_ORDER_HEAD,

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "cluster/cluster.h"
 
 /* Distinct argument arrays one delivery keeps encoded. */
 #define FILTER_VARIANTS		8
@@ -52,7 +53,8 @@ struct filter_msg {
 
 static sio_filter_fn	filters[SIO_FILTER_MAX];
 
-static int	filter_decode(struct filter_msg *, const u_int8_t *, size_t);
+static int	filter_decode(struct filter_msg *, const u_int8_t *, size_t,
+		    int);
 static void	filter_send(struct filter_msg *, struct sio_socket *,
 		    struct filter_variant *, size_t *);
 static void	filter_append_str(struct sbuf *, const char *);
@@ -104,11 +106,50 @@ sio_broadcast_filter(struct sio_nsp *n, const char *const *rooms,
 	sbuf_append(&b, text, strlen(text));
 	free(text);
 
+	/* Cluster mode: to the other korio nodes (cluster.c). */
+	if (cluster_on)
+		cluster_publish_filtered(n, b.data + SERVER_ORDER_HEAD,
+		    b.len - SERVER_ORDER_HEAD);
 	if (bus_worker_count() > 1)
 		bus_send_others(SIO_MSG_FILTERED, b.data, b.len);
 	server_order_put(seq, SIO_MSG_FILTERED, b.data + SERVER_ORDER_HEAD,
 	    b.len - SERVER_ORDER_HEAD);
 	sbuf_free(&b);
+}
+
+/*
+ * A filtered broadcast of another korio node (cluster/cluster_recv.c),
+ * as sio_broadcast_filter() makes it after the head, with namespace n:
+ * checked (it came from Redis), then to every worker like ours. 1 if it
+ * was one.
+ */
+int
+server_filtered_inject(struct sio_nsp *n, u_int8_t *d, size_t len)
+{
+	struct filter_msg	m;
+	struct sbuf		b;
+	u_int64_t		seq;
+	int			ok;
+
+	if (len < 1)
+		return (0);
+	d[0] = n->index;
+	memset(&m, 0, sizeof(m));
+	ok = filter_decode(&m, d, len, 1);
+	json_decref(m.change);
+	free(m.copy);
+	if (!ok)
+		return (0);
+
+	seq = server_order_take();
+	sbuf_init(&b);
+	server_order_head(&b, seq);
+	sbuf_append(&b, d, len);
+	if (bus_worker_count() > 1)
+		bus_send_others(SIO_MSG_FILTERED, b.data, b.len);
+	server_order_put(seq, SIO_MSG_FILTERED, d, len);
+	sbuf_free(&b);
+	return (1);
 }
 
 static void
@@ -136,7 +177,7 @@ server_msg_filtered(const u_int8_t *d, size_t len, u_int64_t seq,
 
 	memset(&m, 0, sizeof(m));
 	m.seq = seq;
-	if (!filter_decode(&m, d, len))
+	if (!filter_decode(&m, d, len, 0))
 		goto cleanup;
 
 	so = server_members(m.nsp, m.names, m.nrooms, only, &n);
@@ -208,7 +249,7 @@ filter_send(struct filter_msg *m, struct sio_socket *so,
 
 /* The message from the bus (ours, so well formed, or it is dropped). */
 static int
-filter_decode(struct filter_msg *m, const u_int8_t *d, size_t len)
+filter_decode(struct filter_msg *m, const u_int8_t *d, size_t len, int quiet)
 {
 	size_t		off, i, l;
 	u_int16_t	u16;
@@ -216,8 +257,9 @@ filter_decode(struct filter_msg *m, const u_int8_t *d, size_t len)
 
 	if (len < 4 || d[0] >= server_nnsps || d[1] >= SIO_FILTER_MAX ||
 	    filters[d[1]] == NULL) {
-		kore_log(LOG_WARNING, "sio: dropping a filtered broadcast "
-		    "this worker can't deliver");
+		if (!quiet)
+			kore_log(LOG_WARNING, "sio: dropping a filtered "
+			    "broadcast this worker can't deliver");
 		return (0);
 	}
 	m->nsp = server_nsps[d[0]];
@@ -256,6 +298,8 @@ filter_decode(struct filter_msg *m, const u_int8_t *d, size_t len)
 	return (1);
 
 bad:
-	kore_log(LOG_WARNING, "sio: dropping a malformed filtered broadcast");
+	if (!quiet)
+		kore_log(LOG_WARNING, "sio: dropping a malformed filtered "
+		    "broadcast");
 	return (0);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "cluster/cluster.h"
 
 static void	socket_free(struct sio_socket *);
 static void	socket_stats_rooms(void);
@@ -102,6 +103,9 @@ sio_accept(struct sio_socket *so)
 	if (so->state == SOCK_CONNECTED && server_monitor != NULL &&
 	    server_monitor->connected != NULL)
 		server_monitor->connected(so);
+	/* Cluster mode: in the room of its own id, as in Socket.IO. */
+	if (cluster_on && so->state == SOCK_CONNECTED)
+		cluster_socket_accepted(so);
 	if (so->state == SOCK_CONNECTED)
 		server_recover_restore(so);
 	if (so->state == SOCK_CONNECTED && n->on_connection != NULL)

@@ -30,6 +30,8 @@
 #define SIO_MSG_FILTERED	(SIO_MSG_BASE + 12)
 /* Kept sessions asked for and handed over (server/server_recover.c). */
 #define SIO_MSG_RECOVER		(SIO_MSG_BASE + 13)
+/* Drain every worker (engine/engine_drain.c). */
+#define SIO_MSG_DRAIN		(SIO_MSG_BASE + 14)
 
 /* bus.c */
 void		 bus_init(void);

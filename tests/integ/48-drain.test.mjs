@@ -26,11 +26,14 @@
 //    B's sockets); and no client gets the same todo:created twice.
 // 3. A second SIGTERM during a drain (DRAIN_SECONDS=30) ends the process
 //    at once, exit code 0, with a log line saying so.
+// 4. The systemd unit waits longer than a drain with the default
+//    DRAIN_SECONDS may take (DRAIN_SECONDS + 5 s) before its SIGKILL.
 //
 // About 25 s on an idle 2-core machine, most of it in 2.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import readline from "node:readline";
 import { after, test } from "node:test";
@@ -346,4 +349,13 @@ test("SIGTERM twice: the second one ends the drain at once, exit 0", async () =>
   assert.equal(code, 0);
   assert.ok(Date.now() - t1 < 2000 * SLOW, `exited ${Date.now() - t1} ms after the second SIGTERM`);
   assert.match(a.logs(), /drain: cut short by a signal after \d+\.\d s, \d+ sockets/);
+});
+
+test("the systemd unit's TimeoutStopSec is above the default drain", () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const unit = fs.readFileSync(`${root}pkg/korio.service`, "utf8");
+  const env = fs.readFileSync(`${root}pkg/korio.env`, "utf8");
+  const stop = Number(/^TimeoutStopSec=(\d+)s$/m.exec(unit)?.[1]);
+  const drain = Number(/^#DRAIN_SECONDS=(\d+)$/m.exec(env)?.[1]);
+  assert.ok(drain > 0 && stop > drain + 5, `TimeoutStopSec=${stop}s, DRAIN_SECONDS=${drain}`);
 });

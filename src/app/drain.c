@@ -17,8 +17,9 @@
  *     kore_worker_teardown() closes the store (drain_teardown()).
  *
  * DRAIN_SECONDS + DRAIN_GRACE_MS after the start the worker stops however
- * far it got; a second SIGTERM (or SIGINT, SIGQUIT) stops it at once. Either way every write
- * answered 2xx is in the store already. Each phase is one log line.
+ * far it got; a second SIGTERM (or SIGINT, SIGQUIT) stops it at once.
+ * Either way every write answered 2xx is in the store already. Each phase
+ * is one log line.
  */
 
 #include <sys/types.h>

@@ -25,8 +25,8 @@
 #include <sys/types.h>
 
 #include <kore/kore.h>
-#include <kore/http.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_int.h"

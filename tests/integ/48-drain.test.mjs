@@ -26,20 +26,23 @@
 //    B's sockets); and no client gets the same todo:created twice.
 // 3. A second SIGTERM during a drain (DRAIN_SECONDS=30) ends the process
 //    at once, exit code 0, with a log line saying so.
-// 4. The systemd unit waits longer than a drain with the default
+// 4. A request that never ends (its body stalls) does not hold the drain:
+//    DRAIN_SECONDS + 5 s after the signal the process exits 0, saying so;
+//    a bad DRAIN_SECONDS stops start-up with a message naming it.
+// 5. The systemd unit waits longer than a drain with the default
 //    DRAIN_SECONDS may take (DRAIN_SECONDS + 5 s) before its SIGKILL.
 //
 // About 25 s on an idle 2-core machine, most of it in 2.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import readline from "node:readline";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io } from "socket.io-client";
-import { checkLog, SLOW, startKorio } from "./harness.mjs";
+import { checkLog, KORIO_BIN, SLOW, startKorio, tempDir } from "./harness.mjs";
 
 const DRAIN_SECONDS = 4;
 const started = [];
@@ -373,6 +376,33 @@ test("SIGTERM twice: the second one ends the drain at once, exit 0", async () =>
   assert.ok(Date.now() - t1 < 2000 * SLOW, `exited ${Date.now() - t1} ms after the second SIGTERM`);
   assert.match(a.logs(), /drain: cut short by a signal after \d+\.\d s, \d+ sockets/);
   checkLog(a.logs());
+});
+
+test("SIGTERM: a stalled request holds the drain DRAIN_SECONDS + 5 s at most; a bad DRAIN_SECONDS is refused", async () => {
+  const a = await korio({ workers: 1, env: { DRAIN_SECONDS: "0", HTTP_BODY_TIMEOUT: "60" } });
+  const token = await signup(a.url);
+  const stalled = await rawConn(a.port);
+  stalled.write(`POST /todos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":`);
+  await sleep(200);
+  const t0 = Date.now();
+  a.child.kill("SIGTERM");
+  const { code, sig } = await a.exited;
+  const ms = Date.now() - t0;
+  assert.equal(sig, null);
+  assert.equal(code, 0);
+  assert.ok(ms >= 4500 && ms < 5000 + 3000 * SLOW, `exited after ${ms} ms`);
+  assert.match(a.logs(), /drain: timed out after 5\.\d s, 0 sockets and 1 requests left/);
+  checkLog(a.logs());
+  stalled.destroy();
+
+  const dir = tempDir();
+  const bad = spawnSync(KORIO_BIN, ["-fnr"], {
+    env: { PATH: process.env.PATH, DATA_DIR: dir, PORT: "1", DRAIN_SECONDS: "-1" },
+    cwd: dir, encoding: "utf8", timeout: 10000 * SLOW,
+  });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stdout + bad.stderr, /DRAIN_SECONDS: expected a number from 0 to 3600, got '-1'/);
 });
 
 test("the systemd unit's TimeoutStopSec is above the default drain", () => {

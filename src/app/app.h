@@ -55,6 +55,7 @@ struct korio_config {
 	u_int32_t	max_conn_per_addr;	/* 0: no cap */
 	u_int16_t	http_header_timeout;	/* seconds */
 	u_int16_t	http_body_timeout;	/* seconds */
+	u_int32_t	drain_seconds;		/* SIGTERM's drain, drain.c */
 	int		hash_threads;		/* per worker */
 	int		hash_queue;		/* per worker */
 	u_int32_t	fails_per_address;	/* 0: no limit */

@@ -82,6 +82,8 @@ config_load(void)
 	    "HTTP_HEADER_TIMEOUT", 5, 1, 3600);
 	korio.http_body_timeout = (u_int16_t)config_num("HTTP_BODY_TIMEOUT",
 	    10, 1, 3600);
+	korio.drain_seconds = (u_int32_t)config_num("DRAIN_SECONDS", 10, 0,
+	    3600);
 	config_proxies();
 	config_logins();
 	config_metrics();

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "drain.h"
 #include "http/http.h"
 #include "log/log.h"
 #include "store/db.h"
@@ -121,6 +122,7 @@ kore_parent_configure(int argc, char **argv)
 	metrics_parent_init();
 	routes_login_init();
 	admin_parent_init();
+	drain_parent_init();
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;
@@ -149,14 +151,18 @@ kore_worker_configure(void)
 }
 
 /*
- * A stopping worker frees what its pool threads use: wait for the work in
- * flight. If it does not end in time, leave at once rather than pull the
- * memory from under a running thread (every acknowledged write is durable
- * already).
+ * A stopping worker frees what its pool threads use: after a drain
+ * (SIGTERM, drain.c) nothing is left and the store is closed; a drain cut
+ * short ends the process at once. Otherwise (SIGINT, SIGQUIT) wait for the
+ * work in flight. If it does not end in time, leave at once rather than
+ * pull the memory from under a running thread (every acknowledged write
+ * is durable already).
  */
 void
 kore_worker_teardown(void)
 {
+	if (drain_teardown())
+		return;
 	if (job_drain(3000))
 		return;
 

@@ -38,6 +38,8 @@ typedef void	(*bus_restart_fn)(u_int16_t);
 /* Cluster mode: a request from Redis to every worker, their answers. */
 #define SIO_MSG_CLUSTER_REQ	(SIO_MSG_BASE + 15)
 #define SIO_MSG_CLUSTER_PART	(SIO_MSG_BASE + 16)
+/* Drain every worker (engine/engine_drain.c). */
+#define SIO_MSG_DRAIN		(SIO_MSG_BASE + 17)
 
 /* bus.c */
 void		 bus_init(void);

@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		17
+#define SIO_MSG_COUNT		18
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -231,6 +231,17 @@ const char	*eio_session_transport(struct eio_session *);
 json_t		*eio_session_handshake(struct eio_session *);
 size_t		 eio_polling_count(void);
 void		 eio_stats_take(struct eio_stats *);
+
+/*
+ * engine/engine_drain.c: a server about to stop. sio_drain(seconds), on
+ * any worker, drains every worker: no new Engine.IO session (a handshake
+ * gets 503 and its connection closes), and the open ones closed spread
+ * evenly over seconds (0: all at once) by closing their transport, never
+ * with a Socket.IO DISCONNECT, so clients reconnect by themselves, to the
+ * next server. sio_drained(): this worker has no session left.
+ */
+void		 sio_drain(uint32_t);
+int		 sio_drained(void);
 
 /* server/server.c, server/server_socket.c, server/server_emit.c */
 struct sio_nsp	*sio_nsp_create(const char *);

@@ -154,6 +154,9 @@ export async function startServer(opts = {}) {
     // refuses; reports carry addresses (addr2line -e <binary> resolves them).
     ASAN_OPTIONS: "detect_leaks=0:abort_on_error=0:halt_on_error=1:symbolize=0",
     UBSAN_OPTIONS: "print_stacktrace=1:halt_on_error=1:symbolize=0",
+    // stop() is a SIGTERM: let a test's leftover sockets go at once, not
+    // over the default 10 s (48-drain sets its own).
+    DRAIN_SECONDS: "0",
     ...(process.env.KORIO_TEST_MONGODB_URI && opts.mongo !== false
       ? { MONGODB_URI: process.env.KORIO_TEST_MONGODB_URI + (opts.dbName ?? `korio_${port}`) }
       : {}),

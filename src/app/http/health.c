@@ -6,7 +6,9 @@
  *			on a pool thread); like every route it refuses a bad
  *			token (401).
  *   GET /readyz	the same answers: whether this process should get
- *			traffic; it ignores any Authorization header.
+ *			traffic; it ignores any Authorization header. From
+ *			SIGTERM on (drain.c) 503 {"status":"draining"} at
+ *			once, without asking the store.
  *   GET /livez		200 {"status":"ok"} while the process answers at all,
  *			no store check (a liveness probe must not restart korio
  *			because its store is down).
@@ -24,6 +26,7 @@
 
 
 #include "app.h"
+#include "drain.h"
 #include "http/http.h"
 #include "store/db.h"
 #include "job.h"
@@ -48,6 +51,11 @@ page_healthz(struct http_request *req)
 int
 page_readyz(struct http_request *req)
 {
+	if (drain_active()) {
+		http_util_json(req, 503, "{\"status\":\"draining\"}");
+		return (KORE_RESULT_OK);
+	}
+
 	return (health_store(req, 0));
 }
 

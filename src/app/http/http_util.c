@@ -2,7 +2,9 @@
  * Small helpers shared by the REST handlers: JSON responses with the CORS
  * headers of the contract (origin FRONTEND_URL, default *), CORS
  * preflights and the dates of conditional request headers. Query strings
- * are decoded by rest_query.c.
+ * are decoded by rest_query.c. While the worker drains (drain.c) every
+ * answer closes its connection, so the client's next request goes to a
+ * new connection, to the next process.
  */
 
 #include <sys/types.h>
@@ -15,10 +17,13 @@
 #include <string.h>
 
 #include "app.h"
+#include "drain.h"
 #include "http/http.h"
 
 #define HTTP_UTIL_PREFLIGHT_METHODS	"GET,HEAD,PUT,PATCH,POST,DELETE"
 #define HTTP_UTIL_PREFLIGHT_HEADERS	"Authorization, Content-Type"
+
+static void	http_util_close(struct http_request *);
 
 void
 http_util_cors(struct http_request *req)
@@ -34,6 +39,7 @@ http_util_json(struct http_request *req, int status, const char *body)
 {
 	http_util_cors(req);
 	http_response_header(req, "content-type", "application/json");
+	http_util_close(req);
 	http_response(req, status, body, strlen(body));
 }
 
@@ -62,6 +68,7 @@ void
 http_util_empty(struct http_request *req, int status)
 {
 	http_util_cors(req);
+	http_util_close(req);
 	http_response(req, status, NULL, 0);
 }
 
@@ -89,7 +96,20 @@ http_util_preflight(struct http_request *req)
 		    HTTP_UTIL_PREFLIGHT_HEADERS);
 	}
 	http_response_header(req, "access-control-max-age", "600");
+	http_util_close(req);
 	http_response(req, 204, NULL, 0);
+}
+
+/*
+ * Draining: Kore answers "Connection: close" and closes the connection
+ * once the answer is sent. Set only as the answer is made: a connection
+ * so marked closes whenever its send queue is empty.
+ */
+static void
+http_util_close(struct http_request *req)
+{
+	if (drain_active())
+		req->owner->flags |= CONN_CLOSE_EMPTY;
 }
 
 /*

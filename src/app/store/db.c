@@ -3,9 +3,11 @@
  * DATA_DIR/korio.db; MONGODB_URI switches to MongoDB through a libmongoc
  * pool owned by the worker. Both are opened after fork, in
  * kore_worker_configure(): neither SQLite handles nor mongoc pools survive
- * a fork. The store is never closed: a stopping worker's pool threads may
- * still be inside it, and the process is about to exit anyway (SQLite's WAL
- * holds every committed write; the kernel closes MongoDB's sockets).
+ * a fork. A worker that drained (drain.c) closes the store with
+ * db_close(): no pool thread is inside it any more. Otherwise it is never
+ * closed: a stopping worker's pool threads may still be inside it, and
+ * the process is about to exit anyway (SQLite's WAL holds every committed
+ * write; the kernel closes MongoDB's sockets).
  */
 
 #include <sys/types.h>
@@ -66,4 +68,11 @@ static void
 db_log(int prio, const char *msg)
 {
 	kore_log(prio, "store: %s", msg);
+}
+
+/* Flush and close the store: every store job of this worker has ended. */
+void
+db_close(void)
+{
+	store_global_cleanup();
 }

@@ -11,5 +11,6 @@
 /* db.c */
 void	db_init(void);
 int	db_ping(void);
+void	db_close(void);
 
 #endif

@@ -125,6 +125,7 @@ engine_init(void)
 	engine_frame_noop = frame_new_text(EIO_PACKET_NOOP, NULL, 0);
 
 	engine_relay_init();
+	engine_drain_init();
 	/* A restarted worker's sessions died with it. */
 	engine_count_update();
 
@@ -184,6 +185,20 @@ uint16_t
 eio_worker_id(void)
 {
 	return (worker->id);
+}
+
+/* Each open session of this worker, in no order (engine_drain.c). */
+void
+engine_sessions_foreach(void (*cb)(void *, void *), void *arg)
+{
+	hmap_foreach(&sessions, cb, arg);
+}
+
+/* The open session sid of any endpoint, NULL if there is none. */
+struct eio_session *
+engine_session_find(const char *sid)
+{
+	return (hmap_get(&sessions, sid, SIO_SID_LEN));
 }
 
 /* Open sessions on this worker. */

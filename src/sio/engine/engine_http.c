@@ -199,6 +199,12 @@ engine_http_handshake(struct http_request *req, int ep, int websocket)
 	struct eio_peer		peer;
 	char			eio[8];
 
+	if (engine_draining) {
+		/* Its connection closes: the next try finds the next server. */
+		req->owner->flags |= CONN_CLOSE_EMPTY;
+		return (engine_http_error(req, 503, EIO_ERR_BAD_REQUEST,
+		    "Server shutting down"));
+	}
 	if (req->method != HTTP_METHOD_GET)
 		return (engine_http_error(req, 400, EIO_ERR_METHOD,
 		    "Bad handshake method"));

@@ -161,6 +161,8 @@ struct eio_session *engine_session_new(int, int);
 struct eio_session *engine_session_lookup(int, const char *);
 void		 engine_session_close(struct eio_session *, const char *, int);
 int		 engine_closed_take(int, const char *);
+void		 engine_sessions_foreach(void (*)(void *, void *), void *);
+struct eio_session *engine_session_find(const char *);
 void		 engine_session_packet(struct eio_session *, int,
 		    const struct eio_packet *);
 void		 engine_stats_transport(int, int);
@@ -196,6 +198,11 @@ void		 engine_ws_frame(struct eio_session *, u_int16_t, u_int64_t,
 		    struct eio_ws *, const u_int8_t *, size_t, int);
 void		 engine_ws_gone(struct eio_session *, u_int16_t, u_int64_t,
 		    struct eio_ws *);
+
+/* engine_drain.c */
+extern int	 engine_draining;
+
+void		 engine_drain_init(void);
 
 /* engine_relay.c */
 void		 engine_relay_init(void);

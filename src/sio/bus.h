@@ -33,6 +33,8 @@
 /* Cluster mode: a request from Redis to every worker, their answers. */
 #define SIO_MSG_CLUSTER_REQ	(SIO_MSG_BASE + 14)
 #define SIO_MSG_CLUSTER_PART	(SIO_MSG_BASE + 15)
+/* Cluster presence: a worker asks the owner, the owner tells the union. */
+#define SIO_MSG_CLUSTER_PRESENCE (SIO_MSG_BASE + 16)
 
 /* bus.c */
 void		 bus_init(void);

@@ -5,7 +5,8 @@
 //   node tests/integ/run-mongo.mjs [test files...]
 //       node --test on the files (default: the foundation and REST suites,
 //       00-* and 1[0-9]-*, the sync-event suites 35-* and 36-*, and
-//       cluster mode, 50-redis, whose nodes share the store),
+//       cluster mode, 50-redis and 52-redis-presence, whose nodes share
+//       the store),
 //       with KORIO_TEST_MONGODB_URI set so the harness starts every korio
 //       on its own database.
 //   node tests/integ/run-mongo.mjs --exec program [args...]
@@ -43,7 +44,7 @@ function startCongo() {
 function defaultFiles() {
   const dir = path.join(root, "tests/integ");
   return fs.readdirSync(dir)
-    .filter((f) => /^(00|1\d|3[56]|50-redis)-?.*\.test\.mjs$/.test(f))
+    .filter((f) => /^(00|1\d|3[56]|50-redis|52-redis-presence)-?.*\.test\.mjs$/.test(f))
     .sort()
     .map((f) => path.join(dir, f));
 }

@@ -60,6 +60,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster.h"
 #include "bus.h"
@@ -113,6 +114,7 @@ static void	cpres_announce(void);
 static void	cpres_relay(void *, u_int64_t);
 static void	cpres_send(u_int16_t);
 static void	cpres_union(struct cpres_set *);
+static void	cpres_now(char *, size_t);
 static void	cpres_key(struct sbuf *, const char *);
 static void	cpres_nodes(struct sbuf *);
 static int	cpres_find(const struct cpres_set *, const char *, size_t *);
@@ -333,8 +335,7 @@ cpres_beat(void)
 
 	sbuf_init(&key);
 	cpres_key(&key, cpres_node);
-	(void)snprintf(now, sizeof(now), "%llu",
-	    (unsigned long long)kore_time_ms());
+	cpres_now(now, sizeof(now));
 	argv[0] = "HSET";
 	argv[1] = (const char *)key.data;
 	argv[2] = "alive";
@@ -384,8 +385,7 @@ cpres_rewrite(void)
 
 	sbuf_init(&key);
 	cpres_key(&key, cpres_node);
-	(void)snprintf(now, sizeof(now), "%llu",
-	    (unsigned long long)kore_time_ms());
+	cpres_now(now, sizeof(now));
 	argv = sbuf_xcalloc(4 + 2 * cpres_local.n, sizeof(*argv));
 	argc = 0;
 	argv[argc++] = "HSET";
@@ -647,6 +647,17 @@ cpres_union(struct cpres_set *u)
 		if (c >= 0)
 			j++;
 	}
+}
+
+/* Milliseconds since the epoch, in decimal (kore_time_ms() is not). */
+static void
+cpres_now(char *buf, size_t len)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)snprintf(buf, len, "%llu",
+	    (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* <prefix>-presence#<node>#, NUL-terminated, into b. */

@@ -6,7 +6,7 @@
 #   1. src/sio/codec/ is pure C: no Kore, mongoc, bson or sqlite header,
 #      and nothing of the plugin outside codec/.
 #      src/sio/cluster/cluster_codec.[ch] and cluster_mp.[ch] (the
-#      Redis adapter's wire format) are pure too: no Kore, mongoc,
+#      Redis adapter's wire format) and cluster_url.[ch] are pure too: no Kore, mongoc,
 #      sqlite or hiredis header, and of the plugin only codec/ and
 #      themselves.
 #   2. src/sio/engine/ includes nothing from src/sio/server/.
@@ -55,7 +55,8 @@ check "codec/ includes a header from outside codec/" "$(
 	done)"
 
 CLUSTER_PURE=$(ls src/sio/cluster/cluster_codec.[ch] \
-    src/sio/cluster/cluster_mp.[ch] 2>/dev/null)
+    src/sio/cluster/cluster_mp.[ch] src/sio/cluster/cluster_url.[ch] \
+    2>/dev/null)
 if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes Kore, mongoc, sqlite or hiredis" \
 	    "$(grep -nE '^#[[:space:]]*include[[:space:]]*[<"](kore/|mongoc|bson|sqlite3|hiredis)' \
@@ -63,7 +64,7 @@ if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes a plugin header other than codec/" "$(
 		for f in $CLUSTER_PURE; do
 			sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' \
-			    "$f" | grep -vE '^(codec/[a-z_]+\.h|cluster_(codec|mp)\.h)$' |
+			    "$f" | grep -vE '^(codec/[a-z_]+\.h|cluster_(codec|mp|url)\.h)$' |
 			    sed "s|^|$f: |"
 		done)"
 fi

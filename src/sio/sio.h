@@ -307,6 +307,27 @@ void		 sio_cluster_on(struct sio_nsp *, const char *,
 int		 sio_cluster_url_valid(const char *);
 
 /*
+ * Cluster mode, for an application's own use of Redis (presence, say).
+ * sio_cluster_command() sends a command (binary-safe arguments) on this
+ * worker's publisher connection: fn gets the reply as JSON (an integer,
+ * a string, an array, null; an error reply as {"error":"..."}; borrowed),
+ * or NULL if the connection ended first. It returns 0, and fn is never
+ * called, when cluster mode is off or Redis is down now.
+ * sio_cluster_subscribe() subscribes channel on the process's one
+ * subscriber, held by worker 1: fn runs there (and only there) for each
+ * message; the application relays to other workers if they need it.
+ * Call it in every worker at start; it is kept across reconnects.
+ * sio_cluster_up(): whether this worker's Redis connections are up.
+ */
+typedef void	(*sio_cluster_reply_fn)(json_t *, void *);
+typedef void	(*sio_cluster_msg_fn)(const uint8_t *, size_t);
+
+int		 sio_cluster_command(int, const char **, const size_t *,
+		    sio_cluster_reply_fn, void *);
+void		 sio_cluster_subscribe(const char *, sio_cluster_msg_fn);
+int		 sio_cluster_up(void);
+
+/*
  * cluster/cluster_presence.c: presence across the cluster (korio's
  * convention, shared/docs/redis-adapter.md section 10). The plugin knows
  * no users, only ids. sio_cluster_presence_set() says that id is present

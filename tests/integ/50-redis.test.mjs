@@ -114,8 +114,9 @@ describe("cluster mode: korio and Node nodes over Redis", {
     redisUrl = `redis://127.0.0.1:${redisPort}`;
     redis = await startRedis(redisPort, redisDir);
     const dbName = `korio_cluster_${redisPort}`;
+    // A: a small queue for Redis (REDIS_QUEUE_MAX), and its metrics.
     [A, B] = await Promise.all([
-      startServer({ workers: 2, dbName, env: env() }),
+      startServer({ workers: 2, dbName, env: { ...env(), REDIS_QUEUE_MAX: "8", METRICS: "public" } }),
       startServer({ workers: 2, dbName, env: env() }),
     ]);
     N = await startNode(await freePort(), redisUrl);
@@ -178,6 +179,7 @@ describe("cluster mode: korio and Node nodes over Redis", {
     assert.equal(count(b1, "todo:created"), 1);
     assert.equal(count(n1, "todo:created"), 1);
     assert.equal(n1.all.get("todo:created")[0][0].title, "across");
+    assert.deepEqual(N.uncaught, [], "the Node node decoded korio's messages");
     assert.equal(got(b1, "todo:created")[0].title, "across");
   });
 
@@ -309,19 +311,30 @@ describe("cluster mode: korio and Node nodes over Redis", {
     for (const s of [a1, a2, b1]) await s.timeout(T).emitWithAck("subscribe:todos");
     await stopRedis(redis);
     await A.waitForLog(/redis: lost 127\.0\.0\.1/, T);
-    for (let i = 0; i < 5; i++) {
+    // 12 todos, each a broadcast and a sync event for Redis: past
+    // REDIS_QUEUE_MAX (8 a worker, 2 workers) some are dropped, counted.
+    for (let i = 0; i < 12; i++) {
       const r = await api(A, "POST", "/todos", { token: user.token, body: { title: `down-${i}` } });
       assert.equal(r.status, 201);
     }
-    await until(() => got(a2, "todo:created").filter((t) => t.title.startsWith("down-")).length === 5,
+    await until(() => got(a2, "todo:created").filter((t) => t.title.startsWith("down-")).length === 12,
       T, "local delivery while Redis is down");
     assert.equal((A.logs().match(/redis: lost/g) ?? []).length, 1, "one log line per outage");
+    const metric = async (name) => {
+      const text = await (await fetch(`${A.url}/metrics`)).text();
+      const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
+      return m ? Number(m[1]) : NaN;
+    };
+    assert.ok(await metric("korio_redis_dropped_total") >= 8, "dropped past the queue, counted");
+    assert.equal(await metric("korio_redis_connected"), 0);
     redis = await startRedis(redisPort, redisDir);
     await A.waitForLog(/redis: 127\.0\.0\.1:\d+ is back/, T);
     await B.waitForLog(/redis: 127\.0\.0\.1:\d+ is back/, T);
     const r = await api(A, "POST", "/todos", { token: user.token, body: { title: "back" } });
     assert.equal(r.status, 201);
     await until(() => got(b1, "todo:created").some((t) => t.title === "back"), T, "cross-node after restart");
+    assert.equal(await metric("korio_redis_connected"), 1);
+    assert.ok(await metric("korio_redis_bad_messages_total") >= 1, "the garbage was counted");
     const deadline = Date.now() + T;
     while ((await N.call("serverCount").catch(() => 0)) !== 3) {
       if (Date.now() > deadline) throw new Error("serverCount not 3 after the restart");

@@ -465,7 +465,7 @@ static int
 test_render(void)
 {
 	static const struct metrics_ext	ext[] = {
-		{ 3, "korio_redis_published_total", "Published." },
+		{ 3, "korio_ext_example_total", "Published." },
 	};
 	struct prom_label	build[2] = {
 		{ "version", "0.2.0" }, { "kore", "4.1.0" }
@@ -540,8 +540,8 @@ test_render(void)
 	TEST_ASSERT(has_line(&b, "korio_sio_events_sent_total 11"));
 	TEST_ASSERT(has_line(&b, "korio_broadcast_fanout_seconds_count 0"));
 	TEST_ASSERT(has_line(&b, "korio_rate_limit_drops_total 9"));
-	TEST_ASSERT(has_line(&b, "# TYPE korio_redis_published_total counter"));
-	TEST_ASSERT(has_line(&b, "korio_redis_published_total 42"));
+	TEST_ASSERT(has_line(&b, "# TYPE korio_ext_example_total counter"));
+	TEST_ASSERT(has_line(&b, "korio_ext_example_total 42"));
 	prom_buf_free(&b);
 	free(m);
 

@@ -80,3 +80,7 @@ UNIT_TESTS += test_cluster_codec
 test_cluster_codec_SRCS = tests/unit/test_cluster_codec.c \
     src/sio/cluster/cluster_codec.c src/sio/cluster/cluster_mp.c \
     src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
+
+UNIT_TESTS += test_cluster_url
+test_cluster_url_SRCS = tests/unit/test_cluster_url.c \
+    src/sio/cluster/cluster_url.c src/sio/codec/sbuf.c

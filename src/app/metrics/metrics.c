@@ -233,8 +233,9 @@ metrics_write(struct prom_buf *b)
 	info.backend = store_backend_name();
 	info.workers = metrics_nall;
 	/*
-	 * Counters of later parts (struct metrics_ext, metrics.h): none yet;
-	 * Redis points info.ext at its table of slots, names and help.
+	 * Counters of later parts (struct metrics_ext, metrics.h): none yet
+	 * (cluster mode's korio_redis_* come with the plugin's sio_stats);
+	 * a part points info.ext at its table of slots, names and help.
 	 */
 	info.ext = NULL;
 	info.next = 0;

@@ -83,6 +83,9 @@ cluster_init(void)
 	if (!sio_cluster_url_valid(sio_conf.redis_url))
 		fatal("sio: bad redis_url");
 	cluster_on = 1;
+	/* A restarted owner starts from "down", whatever its forebear said. */
+	if (cluster_owner())
+		SIO_STAT_SET(redis_connected, 0);
 	cluster_req_init();
 	(void)kore_timer_add(cluster_start, 1, NULL, KORE_TIMER_ONESHOT);
 }

@@ -19,6 +19,7 @@
 
 #include "sio_internal.h"
 #include "codec/sbuf.h"
+#include "cluster_url.h"
 
 /* socket.io-adapter's uid2(6): per namespace, stable for the process. */
 #define CLUSTER_UID_LEN		6
@@ -57,13 +58,12 @@ void		 cluster_socket_accepted(struct sio_socket *);
 void		 cluster_bad(const char *, const char *);
 
 /* cluster_redis.c: the subscriber and publisher connections */
-int		 cluster_url_parse(const char *, char **, int *, char **,
-		    char **, int *);
 void		 credis_init(const char *, int);
 void		 credis_publish(const char *, size_t, const void *, size_t);
 int		 credis_up(void);
 int		 credis_command_ok(void);
 int		 credis_command(credis_reply_fn, void *, int, const char **);
+void		 credis_sub_add(const char *);
 
 /* cluster_recv.c: what the subscriber gets */
 void		 cluster_recv(const char *, size_t, const u_int8_t *, size_t);

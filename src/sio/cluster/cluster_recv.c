@@ -33,11 +33,35 @@
 #include "cluster_codec.h"
 #include "server/server.h"
 
+#define RECV_APP_MAX		16
+
+/* An application's own channel (sio_cluster_subscribe()). */
+struct recv_app {
+	char			*channel;
+	sio_cluster_msg_fn	 fn;
+};
+
+static struct recv_app	 recv_apps[RECV_APP_MAX];
+static size_t		 recv_napps;
+
 static struct sio_nsp	*recv_nsp(const char *, size_t, const char **);
 static void		 recv_broadcast(struct sio_nsp *, const u_int8_t *,
 			    size_t);
 static void		 recv_filtered(struct sio_nsp *, const u_int8_t *,
 			    size_t);
+
+/* sio.h: an application's channel, on the owner's subscriber. */
+void
+sio_cluster_subscribe(const char *channel, sio_cluster_msg_fn fn)
+{
+	if (recv_napps == RECV_APP_MAX)
+		fatal("sio_cluster_subscribe: too many channels");
+	recv_apps[recv_napps].channel = sbuf_xstrdup(channel);
+	recv_apps[recv_napps].fn = fn;
+	recv_napps++;
+	if (cluster_on && cluster_owner())
+		credis_sub_add(channel);
+}
 
 /* fn(channel, pattern, arg) for each subscription. */
 void
@@ -45,6 +69,9 @@ cluster_subscriptions(void (*fn)(const char *, int, void *), void *arg)
 {
 	struct sbuf	b;
 	size_t		i;
+
+	for (i = 0; i < recv_napps; i++)
+		fn(recv_apps[i].channel, 0, arg);
 
 	for (i = 0; i < server_nnsps; i++) {
 		sbuf_init(&b);
@@ -75,9 +102,16 @@ cluster_recv(const char *chan, size_t clen, const u_int8_t *d, size_t len)
 {
 	struct sio_nsp	*n;
 	const char	*rest;
-	size_t		 plen;
+	size_t		 plen, i;
 
 	SIO_STAT_ADD(redis_received, 1);
+	for (i = 0; i < recv_napps; i++) {
+		if (strlen(recv_apps[i].channel) == clen &&
+		    !memcmp(recv_apps[i].channel, chan, clen)) {
+			recv_apps[i].fn(d, len);
+			return;
+		}
+	}
 	plen = strlen(sio_conf.redis_prefix);
 	if (clen < plen || memcmp(chan, sio_conf.redis_prefix, plen))
 		return;

@@ -93,6 +93,14 @@ static void	credis_sub_reply(redisAsyncContext *, void *, void *);
 static void	credis_subscribe(const char *, int, void *);
 static void	credis_send(const char *, size_t, const void *, size_t);
 static void	credis_flush(void);
+static void	credis_cmd_reply(redisAsyncContext *, void *, void *);
+static json_t	*credis_json(const redisReply *, int);
+
+/* An application's command waiting for its reply. */
+struct credis_cmd {
+	sio_cluster_reply_fn	fn;
+	void			*arg;
+};
 
 static struct credis_conn	credis_conns[2];
 static int			credis_nconns;
@@ -111,66 +119,6 @@ static TAILQ_HEAD(, credis_msg)	credis_queue =
 				    TAILQ_HEAD_INITIALIZER(credis_queue);
 static size_t			credis_qmsgs;	/* queued or in hiredis */
 static size_t			credis_qbytes;
-
-/*
- * redis://[[user]:password@]host[:port][/db]; 1 if url is one. The
- * parts go to the out arguments that are not NULL (malloc'd).
- */
-int
-cluster_url_parse(const char *url, char **host, int *port, char **user,
-    char **pass, int *db)
-{
-	const char	*p, *at, *hp, *end, *colon;
-	char		*e;
-	long		n;
-	int		prt, d;
-
-	if (strncmp(url, "redis://", 8))
-		return (0);
-	p = url + 8;
-	end = p + strcspn(p, "/");
-	at = memchr(p, '@', end - p);
-	hp = at != NULL ? at + 1 : p;
-	if ((colon = memchr(hp, ':', end - hp)) == NULL)
-		colon = end;
-	if (colon == hp)
-		return (0);
-	prt = 6379;
-	if (colon < end) {
-		n = strtol(colon + 1, &e, 10);
-		if (e != end || n < 1 || n > 65535)
-			return (0);
-		prt = (int)n;
-	}
-	d = 0;
-	if (*end == '/' && end[1] != '\0') {
-		n = strtol(end + 1, &e, 10);
-		if (*e != '\0' || n < 0 || n > 1000)
-			return (0);
-		d = (int)n;
-	}
-
-	if (host != NULL)
-		*host = sbuf_xstrndup(hp, colon - hp);
-	if (port != NULL)
-		*port = prt;
-	if (db != NULL)
-		*db = d;
-	if (user != NULL)
-		*user = NULL;
-	if (pass != NULL)
-		*pass = NULL;
-	if (at != NULL && (colon = memchr(p, ':', at - p)) != NULL) {
-		if (user != NULL && colon > p)
-			*user = sbuf_xstrndup(p, colon - p);
-		if (pass != NULL)
-			*pass = sbuf_xstrndup(colon + 1, at - colon - 1);
-	} else if (at != NULL && pass != NULL) {
-		*pass = sbuf_xstrndup(p, at - p);
-	}
-
-	return (1);
-}
 
 /* In each worker: connect (subscriber too when sub is set). */
 void
@@ -199,6 +147,82 @@ int
 credis_up(void)
 {
 	return (credis_ok);
+}
+
+int
+sio_cluster_up(void)
+{
+	return (cluster_on && credis_ok);
+}
+
+/* sio.h: an application's command on this worker's publisher. */
+int
+sio_cluster_command(int argc, const char **argv, const size_t *argvlen,
+    sio_cluster_reply_fn fn, void *arg)
+{
+	struct credis_cmd	*cmd;
+
+	if (!cluster_on || credis_pub == NULL || !credis_pub->up ||
+	    credis_pub->ac == NULL)
+		return (0);
+
+	cmd = sbuf_xcalloc(1, sizeof(*cmd));
+	cmd->fn = fn;
+	cmd->arg = arg;
+	if (redisAsyncCommandArgv(credis_pub->ac, credis_cmd_reply, cmd, argc,
+	    argv, argvlen) != REDIS_OK) {
+		free(cmd);
+		return (0);
+	}
+	return (1);
+}
+
+/* Another SUBSCRIBE on the subscriber, if it is connected now. */
+void
+credis_sub_add(const char *chan)
+{
+	if (credis_nconns == 2 && credis_conns[0].ac != NULL)
+		credis_subscribe(chan, 0, credis_conns[0].ac);
+}
+
+static void
+credis_cmd_reply(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct credis_cmd	*cmd = arg;
+	json_t			*j;
+
+	(void)ac;
+	j = r != NULL ? credis_json(r, 0) : NULL;
+	if (cmd->fn != NULL)
+		cmd->fn(j, cmd->arg);
+	json_decref(j);
+	free(cmd);
+}
+
+/* A reply as JSON (nested arrays up to a depth). */
+static json_t *
+credis_json(const redisReply *r, int depth)
+{
+	json_t		*a;
+	size_t		 i;
+
+	switch (r->type) {
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+		return (json_stringn_nocheck(r->str, r->len));
+	case REDIS_REPLY_INTEGER:
+		return (json_integer(r->integer));
+	case REDIS_REPLY_ARRAY:
+		a = json_array();
+		for (i = 0; depth < 8 && i < r->elements; i++)
+			(void)json_array_append_new(a,
+			    credis_json(r->element[i], depth + 1));
+		return (a);
+	case REDIS_REPLY_ERROR:
+		return (json_pack("{s:s%}", "error", r->str, r->len));
+	default:
+		return (json_null());
+	}
 }
 
 static void

@@ -63,6 +63,7 @@
 #include <time.h>
 
 #include "cluster.h"
+#include "cluster_ids.h"
 #include "bus.h"
 
 #define CPRES_HEARTBEAT_MS	2000
@@ -75,19 +76,12 @@
 #define CPRES_ASK		1
 #define CPRES_LIST		2
 
-/* A sorted set of ids (strcmp order), each malloc'd. */
-struct cpres_set {
-	char		**v;
-	size_t		 n;
-	size_t		 cap;
-};
-
 /* One recomputation of the union: the replies it waits for. */
 struct cpres_calc {
 	size_t			pending;
 	int			failed;
-	struct cpres_set	ids;		/* unsorted until the end */
-	struct cpres_set	dead;
+	struct cluster_ids	ids;		/* unsorted until the end */
+	struct cluster_ids	dead;
 };
 
 /* An HKEYS of one member of the node set. */
@@ -113,28 +107,19 @@ static void	cpres_calc_done(struct cpres_calc *);
 static void	cpres_announce(void);
 static void	cpres_relay(void *, u_int64_t);
 static void	cpres_send(u_int16_t);
-static void	cpres_union(struct cpres_set *);
+static void	cpres_union(struct cluster_ids *);
 static void	cpres_now(char *, size_t);
 static void	cpres_key(struct sbuf *, const char *);
 static void	cpres_nodes(struct sbuf *);
-static int	cpres_find(const struct cpres_set *, const char *, size_t *);
-static int	cpres_add(struct cpres_set *, const char *, size_t);
-static void	cpres_push(struct cpres_set *, const char *, size_t);
-static void	cpres_sort(struct cpres_set *);
-static int	cpres_cmp(const void *, const void *);
-static int	cpres_del(struct cpres_set *, const char *);
-static void	cpres_clear(struct cpres_set *);
-static int	cpres_equal(const struct cpres_set *,
-		    const struct cpres_set *);
 
 static char			cpres_node[17];
 static int			cpres_on;	/* watched, cluster on */
 static sio_cluster_presence_fn	cpres_fn;
 
 /* The owner's state. */
-static struct cpres_set	cpres_local;	/* this process's ids */
-static struct cpres_set	cpres_remote;	/* the other nodes', last read */
-static struct cpres_set	cpres_sent;	/* the union the workers have */
+static struct cluster_ids	cpres_local;	/* this process's ids */
+static struct cluster_ids	cpres_remote;	/* the other nodes', last read */
+static struct cluster_ids	cpres_sent;	/* the union the workers have */
 static int		cpres_sent_ever;
 static int		cpres_dirty;	/* a change did not reach Redis */
 static int		cpres_computing;
@@ -202,8 +187,8 @@ sio_cluster_presence_set(const char *id, int present)
 	if (!cpres_on || !cluster_owner() || *id == '\0' ||
 	    !strcmp(id, "alive"))
 		return;
-	if (present ? !cpres_add(&cpres_local, id, strlen(id)) :
-	    !cpres_del(&cpres_local, id))
+	if (present ? !cluster_ids_add(&cpres_local, id, strlen(id)) :
+	    !cluster_ids_del(&cpres_local, id))
 		return;
 
 	sbuf_init(&key);
@@ -485,7 +470,7 @@ cpres_fields_reply(redisAsyncContext *ac, void *r, void *arg)
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
 		calc->failed = 1;
 	} else if (reply->elements == 0) {
-		(void)cpres_add(&calc->dead, ask->node, strlen(ask->node));
+		(void)cluster_ids_add(&calc->dead, ask->node, strlen(ask->node));
 	} else {
 		for (i = 0; i < reply->elements; i++) {
 			e = reply->element[i];
@@ -493,7 +478,7 @@ cpres_fields_reply(redisAsyncContext *ac, void *r, void *arg)
 			    strlen(e->str) != e->len ||
 			    !strcmp(e->str, "alive"))
 				continue;
-			cpres_push(&calc->ids, e->str, e->len);
+			cluster_ids_push(&calc->ids, e->str, e->len);
 		}
 	}
 	free(ask);
@@ -532,16 +517,16 @@ cpres_calc_done(struct cpres_calc *calc)
 		/* Just after Redis came back, the union only grows. */
 		if (kore_time_ms() < cpres_grace_until) {
 			for (i = 0; i < cpres_remote.n; i++)
-				cpres_push(&calc->ids, cpres_remote.v[i],
+				cluster_ids_push(&calc->ids, cpres_remote.v[i],
 				    strlen(cpres_remote.v[i]));
 		}
-		cpres_sort(&calc->ids);
-		cpres_clear(&cpres_remote);
+		cluster_ids_sort(&calc->ids);
+		cluster_ids_clear(&cpres_remote);
 		cpres_remote = calc->ids;
 		memset(&calc->ids, 0, sizeof(calc->ids));
 	}
-	cpres_clear(&calc->ids);
-	cpres_clear(&calc->dead);
+	cluster_ids_clear(&calc->ids);
+	cluster_ids_clear(&calc->dead);
 	free(calc);
 
 	cpres_computing = 0;
@@ -564,17 +549,17 @@ cpres_announce(void)
 static void
 cpres_relay(void *arg, u_int64_t now)
 {
-	struct cpres_set	u;
+	struct cluster_ids	u;
 
 	(void)arg;
 	(void)now;
 	cpres_relaying = 0;
 	cpres_union(&u);
-	if (cpres_sent_ever && cpres_equal(&u, &cpres_sent)) {
-		cpres_clear(&u);
+	if (cpres_sent_ever && cluster_ids_equal(&u, &cpres_sent)) {
+		cluster_ids_clear(&u);
 		return;
 	}
-	cpres_clear(&cpres_sent);
+	cluster_ids_clear(&cpres_sent);
 	cpres_sent = u;
 	cpres_sent_ever = 1;
 	cpres_send(SIO_BUS_ALL);
@@ -625,28 +610,9 @@ cpres_recv(u_int16_t src, const u_int8_t *d, size_t len)
 
 /* This process's ids and the other nodes', sorted, into u (copies). */
 static void
-cpres_union(struct cpres_set *u)
+cpres_union(struct cluster_ids *u)
 {
-	size_t		i, j;
-	int		c;
-	const char	*next;
-
-	memset(u, 0, sizeof(*u));
-	i = j = 0;
-	while (i < cpres_local.n || j < cpres_remote.n) {
-		if (i == cpres_local.n)
-			c = 1;
-		else if (j == cpres_remote.n)
-			c = -1;
-		else
-			c = strcmp(cpres_local.v[i], cpres_remote.v[j]);
-		next = c <= 0 ? cpres_local.v[i] : cpres_remote.v[j];
-		cpres_push(u, next, strlen(next));
-		if (c <= 0)
-			i++;
-		if (c >= 0)
-			j++;
-	}
+	cluster_ids_merge(u, &cpres_local, &cpres_remote);
 }
 
 /* Milliseconds since the epoch, in decimal (kore_time_ms() is not). */
@@ -678,124 +644,4 @@ cpres_nodes(struct sbuf *b)
 	sbuf_append_str(b, sio_conf.redis_prefix);
 	sbuf_append_str(b, "-presence#nodes");
 	(void)sbuf_cstr(b);
-}
-
-/* Whether s holds id; *at: where it is, or would go. */
-static int
-cpres_find(const struct cpres_set *s, const char *id, size_t *at)
-{
-	size_t		lo, hi, mid;
-	int		c;
-
-	lo = 0;
-	hi = s->n;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(s->v[mid], id)) == 0) {
-			*at = mid;
-			return (1);
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*at = lo;
-	return (0);
-}
-
-/* id (len bytes) into s; 1 if it was not there. */
-static int
-cpres_add(struct cpres_set *s, const char *id, size_t len)
-{
-	char		*copy;
-	size_t		 at;
-
-	copy = sbuf_xstrndup(id, len);
-	if (cpres_find(s, copy, &at)) {
-		free(copy);
-		return (0);
-	}
-	if (s->n == s->cap) {
-		s->cap = s->cap == 0 ? 16 : s->cap * 2;
-		s->v = sbuf_xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	memmove(s->v + at + 1, s->v + at, (s->n - at) * sizeof(*s->v));
-	s->v[at] = copy;
-	s->n++;
-	return (1);
-}
-
-/* id (len bytes) at the end of s, whatever its order. */
-static void
-cpres_push(struct cpres_set *s, const char *id, size_t len)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap == 0 ? 16 : s->cap * 2;
-		s->v = sbuf_xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	s->v[s->n++] = sbuf_xstrndup(id, len);
-}
-
-/* s in order, each id once. */
-static void
-cpres_sort(struct cpres_set *s)
-{
-	size_t		i, n;
-
-	if (s->n == 0)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), cpres_cmp);
-	for (n = 1, i = 1; i < s->n; i++) {
-		if (strcmp(s->v[i], s->v[n - 1]))
-			s->v[n++] = s->v[i];
-		else
-			free(s->v[i]);
-	}
-	s->n = n;
-}
-
-static int
-cpres_cmp(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
-/* id out of s; 1 if it was there. */
-static int
-cpres_del(struct cpres_set *s, const char *id)
-{
-	size_t		at;
-
-	if (!cpres_find(s, id, &at))
-		return (0);
-	free(s->v[at]);
-	memmove(s->v + at, s->v + at + 1, (s->n - at - 1) * sizeof(*s->v));
-	s->n--;
-	return (1);
-}
-
-static void
-cpres_clear(struct cpres_set *s)
-{
-	size_t		i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static int
-cpres_equal(const struct cpres_set *a, const struct cpres_set *b)
-{
-	size_t		i;
-
-	if (a->n != b->n)
-		return (0);
-	for (i = 0; i < a->n; i++) {
-		if (strcmp(a->v[i], b->v[i]))
-			return (0);
-	}
-	return (1);
 }

@@ -5,8 +5,9 @@
 #
 #   1. src/sio/codec/ is pure C: no Kore, mongoc, bson or sqlite header,
 #      and nothing of the plugin outside codec/.
-#      src/sio/cluster/cluster_codec.[ch] and cluster_mp.[ch] (the
-#      Redis adapter's wire format), cluster_url.[ch] and cluster_ids.[ch]
+#      src/sio/cluster/cluster_codec.[ch], cluster_req.c,
+#      cluster_mp.[ch] and cluster_mpjs.c (the Redis adapter's wire
+#      format), cluster_url.[ch] and cluster_ids.[ch] (presence's id sets)
 #      are pure too: no Kore, mongoc, sqlite or hiredis header, and of the
 #      plugin only codec/ and themselves.
 #   2. src/sio/engine/ includes nothing from src/sio/server/.
@@ -55,7 +56,8 @@ check "codec/ includes a header from outside codec/" "$(
 	done)"
 
 CLUSTER_PURE=$(ls src/sio/cluster/cluster_codec.[ch] \
-    src/sio/cluster/cluster_mp.[ch] src/sio/cluster/cluster_url.[ch] \
+    src/sio/cluster/cluster_req.c src/sio/cluster/cluster_mp.[ch] \
+    src/sio/cluster/cluster_mpjs.c src/sio/cluster/cluster_url.[ch] \
     src/sio/cluster/cluster_ids.[ch] 2>/dev/null)
 if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes Kore, mongoc, sqlite or hiredis" \

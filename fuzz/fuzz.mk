@@ -54,3 +54,11 @@ fuzz_metrics_SRCS = fuzz/fuzz_metrics.c src/app/metrics/prom.c \
 FUZZ_TARGETS += fuzz_replay
 fuzz_replay_SRCS = fuzz/fuzz_replay.c src/sio/codec/replay.c \
     src/sio/codec/sbuf.c
+
+# The Redis adapter's wire codec: broadcasts and requests (msgpack and
+# JSON) decoded, encoded again and decoded to the same.
+FUZZ_TARGETS += fuzz_cluster_codec
+fuzz_cluster_codec_SRCS = fuzz/fuzz_cluster_codec.c \
+    src/sio/cluster/cluster_codec.c src/sio/cluster/cluster_req.c \
+    src/sio/cluster/cluster_mp.c src/sio/cluster/cluster_mpjs.c \
+    src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c

@@ -114,6 +114,57 @@ function bcastAround(data, nsp = "/") {
 	]);
 }
 
+// Random values (a fixed seed: the same ones every run).
+function rng(seed) {
+	let x = seed >>> 0;
+	return () => {
+		x ^= x << 13; x >>>= 0;
+		x ^= x >>> 17;
+		x ^= x << 5; x >>>= 0;
+		return x / 4294967296;
+	};
+}
+
+function randomValue(r, depth, json) {
+	const pick = Math.floor(r() * (depth > 3 ? 7 : 10));
+	const str = () => {
+		let s = "";
+		const n = Math.floor(r() * 6);
+		for (let i = 0; i < n; i++) {
+			const c = [0x41 + Math.floor(r() * 26), Math.floor(r() * 32),
+			    0xe9, 0x20ac, 0x1f600, json ? 0x61 : 0xd800][
+			    Math.floor(r() * 6)];
+			s += String.fromCodePoint(c);
+		}
+		return s;
+	};
+	switch (pick) {
+	case 0: return str();
+	case 1: return Math.floor((r() - 0.5) * 2 ** Math.floor(r() * 64));
+	case 2: return (r() - 0.5) * 10 ** Math.floor(r() * 40 - 20);
+	case 3: return [true, false, null][Math.floor(r() * 3)];
+	case 4: return json ? str() : Buffer.from(str());
+	case 5: return json ? 0 : new Date(Math.floor((r() - 0.5) * 2 ** 45));
+	case 6: return String(Math.floor(r() * 100));
+	case 7: case 8: {
+		const a = [];
+		for (let n = Math.floor(r() * 5); n > 0; n--)
+			a.push(randomValue(r, depth + 1, json));
+		return a;
+	}
+	default: {
+		const o = {};
+		for (let n = Math.floor(r() * 5); n > 0; n--) {
+			// jansson, korio's JSON parser, takes no NUL in keys.
+			const k = r() < 0.3 ? String(Math.floor(r() * 20)) :
+			    str().replace(/\0/g, "");
+			o[k] = randomValue(r, depth + 1, json);
+		}
+		return o;
+	}
+	}
+}
+
 describe("cluster codec against notepack.io and socket.io-parser", () => {
 	before(async () => {
 		// Up to date after `make unit`: then make does nothing.
@@ -257,6 +308,29 @@ describe("cluster codec against notepack.io and socket.io-parser", () => {
 			    flags: { volatile: true, compress: false } }]);
 			const r = await ask("B " + hex(msg));
 			assert.equal(r.re, hex(msg), String(data[0]));
+		}
+	});
+
+	test("random values, both ways", async () => {
+		const r = rng(16);
+		for (let i = 0; i < 300; i++) {
+			const data = ["r", randomValue(r, 0, false),
+			    randomValue(r, 0, false)];
+			const msg = notepack.encode(["n", { type: 2, data,
+			    nsp: "/" }, { rooms: [], except: [], flags: {} }]);
+			await decodesLikeNode(msg, JSON.stringify(data));
+		}
+		for (let i = 0; i < 300; i++) {
+			const data = ["r", randomValue(r, 0, true),
+			    randomValue(r, 0, true)];
+			const text = new Encoder().encode({ type: 2, data,
+			    nsp: "/" })[0];
+			const a = await ask("E " + JSON.stringify({ uid: "k",
+			    packet: text, att: [] }));
+			assert.equal(a.ok, true, text);
+			assert.equal(a.hex, hex(notepack.encode(["k", { type: 2,
+			    data, nsp: "/" }, { rooms: [], except: [],
+			    flags: {} }])), text);
 		}
 	});
 

@@ -304,6 +304,27 @@ describe("cluster mode: korio and Node nodes over Redis", {
     assert.match(A.logs(), /redis: dropped a/);
   });
 
+  test("the worker holding the subscriber dies: Kore restarts it, it subscribes again", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const ps = execFileSync("ps", ["-eo", "pid,ppid,args"], { encoding: "utf8" });
+    const line = ps.split("\n").find((l) => {
+      const f = l.trim().split(/\s+/);
+      return Number(f[1]) === B.child.pid && l.includes("[wrk 1]");
+    });
+    assert.ok(line, "B's worker 1");
+    const before = (B.logs().match(/redis: connected to/g) ?? []).length;
+    process.kill(Number(line.trim().split(/\s+/)[0]), "SIGKILL");
+    await until(() => (B.logs().match(/redis: connected to/g) ?? []).length > before, T, "a new subscriber");
+    const deadline = Date.now() + T;
+    while ((await N.call("serverCount")) !== 3) {
+      if (Date.now() > deadline) throw new Error("serverCount not 3 after the restart");
+      await sleep(100);
+    }
+    const b1 = await korioSocket(B);
+    await N.call("emit", { event: "after-restart", args: [1] });
+    await until(() => got(b1, "after-restart").length === 1, T, "delivery after the restart");
+  });
+
   test("Redis restarts mid-traffic: korio serves its own sockets, logs once, recovers", async () => {
     const a1 = await korioSocket(A);
     const a2 = await korioSocket(A);

@@ -78,7 +78,8 @@ test_admin_cred_LDLIBS = -lcrypt
 # tests/integ/50-cluster-codec.test.mjs (the notepack.io cross-check).
 UNIT_TESTS += test_cluster_codec
 test_cluster_codec_SRCS = tests/unit/test_cluster_codec.c \
-    src/sio/cluster/cluster_codec.c src/sio/cluster/cluster_mp.c \
+    src/sio/cluster/cluster_codec.c src/sio/cluster/cluster_req.c \
+    src/sio/cluster/cluster_mp.c src/sio/cluster/cluster_mpjs.c \
     src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
 
 UNIT_TESTS += test_cluster_url

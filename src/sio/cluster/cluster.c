@@ -14,7 +14,7 @@
  *   - what other nodes and emitters publish: broadcasts into every
  *     worker's broadcast path, in the order of server_order.c, once
  *     (cluster_recv.c); requests answered for the whole process
- *     (cluster_req.c).
+ *     (cluster_answer.c).
  *   - sio_broadcast_filter(): to korio nodes only, on a channel of their
  *     own, <prefix>-korio#<nsp># (a filter runs per socket on the node
  *     that owns it; Node nodes have no such thing).
@@ -86,7 +86,7 @@ cluster_init(void)
 	/* A restarted owner starts from "down", whatever its forebear said. */
 	if (cluster_owner())
 		SIO_STAT_SET(redis_connected, 0);
-	cluster_req_init();
+	cluster_answer_init();
 	(void)kore_timer_add(cluster_start, 1, NULL, KORE_TIMER_ONESHOT);
 }
 

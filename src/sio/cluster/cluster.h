@@ -1,8 +1,9 @@
 /*
  * cluster/cluster.h: the Redis adapter's files share this (cluster.c,
- * cluster_redis.c, cluster_recv.c, cluster_req.c, cluster_presence.c); outside cluster/ only
- * sio.c (set-up), server_emit.c and server_socket.c (the hooks of a
- * broadcast, a socketsLeave and an accepted socket) include it. Each of
+ * cluster_redis.c, cluster_recv.c, cluster_answer.c, cluster_presence.c);
+ * outside cluster/ only sio.c (set-up), server_emit.c and
+ * server_socket.c (the hooks of a broadcast, a socketsLeave and an
+ * accepted socket) include it. Each of
  * those hooks is one test of cluster_on, so the cluster costs nothing
  * when REDIS_URL is unset.
  *
@@ -76,8 +77,8 @@ void		 cluster_presence_ready(void);
 void		 cluster_presence_changed(const u_int8_t *, size_t);
 void		 cluster_presence_channel(struct sbuf *);
 
-/* cluster_req.c: requests, gathered from every worker */
-void		 cluster_req_init(void);
-void		 cluster_request(struct sio_nsp *, const u_int8_t *, size_t);
+/* cluster_answer.c: requests answered, gathered from every worker */
+void		 cluster_answer_init(void);
+void		 cluster_answer(struct sio_nsp *, const u_int8_t *, size_t);
 
 #endif /* !SIO_CLUSTER_H */

@@ -5,15 +5,25 @@
  * korio's own forms: a broadcast's Socket.IO text packet with its
  * binary attachments, NUL-terminated room names, flags.
  *
- * Pure: libc + jansson + codec/ (sbuf, the JSON writer); no Kore. The
- * msgpack reader and writer are hand-written (notepack.io's subset, in
- * cluster_codec.c): bounded, no allocation per value, easy to fuzz.
+ * Pure: libc + jansson + codec/ (sbuf, the JSON writer); no Kore, no
+ * libm. Broadcasts are cluster_codec.c, requests cluster_req.c; the
+ * msgpack reader and writer are hand-written (cluster_mp.c, notepack.io's
+ * formats; cluster_mpjs.c, what the values are to JavaScript): bounded,
+ * no allocation per value once the struct's buffers have grown, easy to
+ * fuzz.
  *
  * Decoded structs are reusable: cc_*_init() once, then any number of
  * cc_*_decode() calls (each one forgets the last result and reuses its
- * memory), then cc_*_free(). After a decode, attachments point into the
- * input (keep it while they are used); every string is NUL-terminated
- * and owned by the struct.
+ * memory; after a failed one the struct holds nothing), then
+ * cc_*_free(). After a decode, attachments point into the input (keep
+ * it while they are used); every string is NUL-terminated and owned by
+ * the struct.
+ *
+ * Packet texts are Socket.IO packets without the Engine.IO "4": a
+ * frame's SIO_FRAME_DATA(f) + 1, f->len - 1 to encode, and
+ * frame_new_text(EIO_PACKET_MESSAGE, packet, packet_len) for a decoded
+ * one. A broadcast encoded while connection-state recovery is on must be
+ * taken before server_recover_offset() adds its offset argument.
  */
 
 #ifndef SIO_CLUSTER_CODEC_H
@@ -74,8 +84,9 @@ struct cc_mem {
  * the Socket.IO text packet korio sends for it (no Engine.IO "4"):
  * "2[...]" or "2/admin,[...]", or with binary data "5<n>-[...]" with
  * {"_placeholder":true,"num":i} in place of att[i] (n = natt), exactly
- * what a Node node's socket.io-parser writes for it. Room names that
- * are numbers become their JS decimal string.
+ * what a Node node's socket.io-parser writes for it (natt may pass
+ * korio's SIO_PACKET_MAX_ATTACHMENTS: the caller decides). Room names
+ * that are numbers become their JS decimal string.
  *
  * Encoded (cc_bcast_encode): uid, packet/packet_len (the Socket.IO text
  * packet korio built, an EVENT or BINARY_EVENT without ack id; its nsp
@@ -143,7 +154,7 @@ int	cc_bcast_decode(const uint8_t *, size_t, struct cc_bcast *);
 void	cc_bcast_free(struct cc_bcast *);
 int	cc_bcast_encode(struct sbuf *, const struct cc_bcast *);
 
-/* cluster_codec.c: requests and responses. */
+/* cluster_req.c: requests and responses. */
 void	cc_req_init(struct cc_req *);
 int	cc_req_decode(const uint8_t *, size_t, struct cc_req *);
 void	cc_req_free(struct cc_req *);

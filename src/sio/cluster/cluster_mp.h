@@ -1,9 +1,11 @@
 /*
- * cluster_mp.h: the msgpack reader and writer under cluster_codec.c
- * (pure; internal to the codec). The reader turns a message into a flat
- * tree of nodes that point into the input; the JS half writes a node as
- * the JSON text a Node server would send for it after notepack.io's
- * decode; the writer speaks notepack.io's encoding choices.
+ * cluster_mp.h: the insides of the Redis adapter's wire codec (pure;
+ * cluster_codec.h is its interface). cluster_mp.c's reader turns a
+ * message into a flat tree of nodes that point into the input and its
+ * writer speaks notepack.io's encoding choices; cluster_mpjs.c writes a
+ * node as the JSON text a Node server would send for it after
+ * notepack.io's decode; cluster_codec.c's helpers are shared with
+ * cluster_req.c.
  */
 
 #ifndef SIO_CLUSTER_MP_H
@@ -69,7 +71,7 @@ int		 mp_truthy(const struct mp_node *);
 int		 mp_is_number(const struct mp_node *);
 double		 mp_number(const struct mp_node *);
 
-/* cluster_mp.c: JS */
+/* cluster_mpjs.c */
 int		 mp_js_value(struct mp_js *, uint32_t);
 int		 mp_js_key(struct sbuf *, const struct mp_node *, uint32_t);
 void		 mp_js_utf8(struct sbuf *, const uint8_t *, size_t);
@@ -87,5 +89,27 @@ void		 mp_put_array(struct sbuf *, size_t);
 void		 mp_put_map(struct sbuf *, size_t);
 int		 mp_put_json(struct sbuf *, const json_t *,
 		    const struct cc_bin *, size_t, int);
+
+/* A list of names being decoded: where it starts in mem.ptrs, how long. */
+struct cc_list {
+	size_t		first;
+	size_t		n;
+};
+
+/* cluster_codec.c: shared with cluster_req.c */
+extern const struct cc_flags cc_flags_none;
+void		 cc_mem_reset(struct cc_mem *);
+void		 cc_mem_free(struct cc_mem *);
+size_t		 cc_name(struct cc_mem *, const char *, size_t);
+void		 cc_list_add(struct cc_mem *, struct cc_list *, size_t);
+const char *const *cc_list_ptr(struct cc_mem *, const struct cc_list *);
+const char	*cc_str(struct cc_mem *, size_t);
+void		 cc_fixup(struct cc_mem *);
+struct mp_js	 cc_js(struct cc_mem *);
+int		 cc_packet_node(struct cc_mem *, const struct mp_node *,
+		    uint32_t, size_t *);
+int		 cc_put_packet(struct sbuf *, const struct cc_bcast *);
+void		 cc_put_opts(struct sbuf *, const struct cc_bcast *);
+void		 cc_put_key(struct sbuf *, const char *);
 
 #endif /* !SIO_CLUSTER_MP_H */

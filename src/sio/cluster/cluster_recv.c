@@ -124,7 +124,7 @@ cluster_recv(const char *chan, size_t clen, const u_int8_t *d, size_t len)
 	} else if (clen > 9 && !memcmp(chan, "-request#", 9)) {
 		if ((n = recv_nsp(chan + 9, clen - 9, &rest)) != NULL &&
 		    *rest == '\0')
-			cluster_request(n, d, len);
+			cluster_answer(n, d, len);
 	} else if (clen == 17 && !memcmp(chan, "-presence#changed", 17)) {
 		cluster_presence_changed(d, len);
 	} else if (clen > 7 && !memcmp(chan, "-korio#", 7)) {

@@ -1,655 +1,426 @@
 /*
- * Requests of other nodes (socket.io-request#<nsp>#), answered for every
- * worker of this process: the adapter's types (redis-adapter.md section 4)
- *
- *   1 allRooms, 5 fetchSockets    every worker's part, gathered, one reply
- *   2 socketsJoin, 3 socketsLeave,
- *   4 disconnectSockets           applied by every worker, no reply
- *   6 serverSideEmit[WithAck]     the owner runs sio_cluster_on()'s
- *                                 function, replies on the common channel
- *   7 emitWithAck                 every worker emits with an ack to its
- *                                 sockets; the owner replies type 8 with the
- *                                 sum of the counts, each worker type 9 per
- *                                 client ack, from its own publisher
- *
- * The owner (the subscriber's worker) sends the request as it came to
- * every worker, itself included (SIO_MSG_CLUSTER_REQ, with a token); each
- * does its part and answers the owner (SIO_MSG_CLUSTER_PART) with it as
- * JSON: an array of rooms, an array of sockets, a count. The owner
- * replies once every worker has, or after CLUSTER_GATHER_MS with what it
- * has (a worker that died). Requests with this node's uid are its own
- * echo (a socketsLeave it applied itself): dropped. Unknown types and
- * malformed requests are dropped and counted (cluster_bad()).
- *
- * A socket's handshake in a fetchSockets reply has no "auth" and no
- * authorization or cookie header: those are secrets. Its "data" is {}.
+ * cluster_req.c: requests and responses of the classic Redis adapter's
+ * request/response channels (../shared/docs/redis-adapter.md, section 4;
+ * pure: libc + jansson + codec/). JSON (first byte '{') except the ack
+ * request (type 7) and its per-client acks (type 9), which are msgpack;
+ * both decode into struct cc_req, a msgpack one through its JSON text
+ * (cluster_mpjs.c) so that every field is read one way. Type 7's packet
+ * is read as a broadcast's (cluster_codec.c), type 9's as JSON text.
  */
 
-#include <sys/types.h>
-#include <sys/queue.h>
-
-#include <kore/kore.h>
-
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
 #include "cluster_codec.h"
-#include "server/server.h"
+#include "cluster_mp.h"
 #include "codec/sio_packet.h"
 
-#define REQ_ALL_ROOMS		1
-#define REQ_JOIN		2
-#define REQ_LEAVE		3
-#define REQ_DISCONNECT		4
-#define REQ_FETCH		5
-#define REQ_SERVER_EMIT		6
-#define REQ_BROADCAST_ACK	7
-
-#define REQ_HANDLERS_MAX	32
-
-/* A request, decoded (JSON or msgpack): what every part needs. */
-struct req {
-	int		type;
-	char		uid[64];
-	char		reqid[64];
-	struct cc_req	cr;
-	json_t		*data;		/* type 7: [event, ...args], owned */
-};
-
-/* An answer the owner waits for, from every worker. */
-struct gather {
-	TAILQ_ENTRY(gather)	list;
-	u_int32_t		token;
-	int			type;
-	struct sio_nsp		*nsp;
-	char			uid[64];
-	char			reqid[64];
-	u_int16_t		want;
-	u_int16_t		got;
-	json_t			*acc;
-	u_int64_t		deadline;
-};
-
-/* What an ack of a type 7 emit needs to reply. */
-struct ack_ctx {
-	struct sio_nsp		*nsp;
-	char			uid[64];
-	char			reqid[64];
-};
-
-struct handler {
-	struct sio_nsp		*nsp;
-	char			*event;
-	sio_cluster_fn		fn;
-};
-
-static int	req_decode(struct req *, const u_int8_t *, size_t);
-static void	req_clear(struct req *);
-static void	req_recv(u_int16_t, const u_int8_t *, size_t);
-static void	req_part_recv(u_int16_t, const u_int8_t *, size_t);
-static json_t	*req_local(struct sio_nsp *, struct req *);
-static int	req_match(struct sio_nsp *, struct sio_socket *, struct req *);
-static json_t	*req_sockets(struct sio_nsp *, struct req *);
-static json_t	*req_socket(struct sio_socket *);
-static json_t	*req_rooms(struct sio_nsp *);
-static void	req_rooms_add(const char *, void *);
-static void	req_apply(struct sio_nsp *, struct req *);
-static json_t	*req_emit_ack(struct sio_nsp *, struct req *);
-static void	req_ack(struct sio_socket *, json_t *, void *);
-static void	req_server_emit(struct sio_nsp *, struct req *);
-static void	req_gather(struct sio_nsp *, struct req *, u_int32_t);
-static void	req_gather_add(struct gather *, json_t *);
-static void	req_gather_done(struct gather *);
-static void	req_tick(void *, u_int64_t);
-static void	req_reply(struct sio_nsp *, const char *, json_t *);
-
-static TAILQ_HEAD(, gather)	req_gathers = TAILQ_HEAD_INITIALIZER(req_gathers);
-static u_int32_t		req_token;
-static struct handler		req_handlers[REQ_HANDLERS_MAX];
-static size_t			req_nhandlers;
+static json_t	*cc_json_load(const uint8_t *, size_t);
+static int	 cc_rooms_json(struct cc_mem *, const json_t *,
+		    struct cc_list *);
+static void	 cc_flags_json(const json_t *, struct cc_flags *);
+static int	 cc_truthy_json(const json_t *);
+static int	 cc_req_fields(struct cc_req *, struct cc_list *,
+		    struct cc_list *, struct cc_list *, size_t *, size_t *);
+static int	 cc_req_packet(struct cc_req *, const uint8_t *);
 
 void
-cluster_req_init(void)
+cc_req_init(struct cc_req *q)
 {
-	bus_register(SIO_MSG_CLUSTER_REQ, req_recv);
-	bus_register(SIO_MSG_CLUSTER_PART, req_part_recv);
-	if (cluster_owner())
-		(void)kore_timer_add(req_tick, 250, NULL, 0);
+	memset(q, 0, sizeof(*q));
+	q->type = CC_REQ_NONE;
+	q->client_count = -1;
+	q->flags = cc_flags_none;
 }
 
-/* fn answers server-side event `event` of namespace n (sio.h). */
 void
-sio_cluster_on(struct sio_nsp *n, const char *event, sio_cluster_fn fn)
+cc_req_free(struct cc_req *q)
 {
-	if (req_nhandlers == REQ_HANDLERS_MAX)
-		fatal("sio_cluster_on: too many handlers");
-	req_handlers[req_nhandlers].nsp = n;
-	req_handlers[req_nhandlers].event = sbuf_xstrdup(event);
-	req_handlers[req_nhandlers].fn = fn;
-	req_nhandlers++;
+	if (q->json != NULL)
+		json_decref(q->json);
+	cc_mem_free(&q->mem);
+	cc_req_init(q);
 }
 
-/* On the owner: a request from Redis for namespace n. */
-void
-cluster_request(struct sio_nsp *n, const u_int8_t *d, size_t len)
+/* A JSON value (integers too big for jansson as doubles, as in JS). */
+static json_t *
+cc_json_load(const uint8_t *buf, size_t len)
 {
-	struct req	r;
-	struct sbuf	b;
-	u_int32_t	token;
+	json_t		*json;
+	json_error_t	 err;
 
-	if (!req_decode(&r, d, len)) {
-		cluster_bad("request", "malformed");
-		return;
-	}
-	if (!strcmp(r.uid, cluster_uid(n))) {
-		req_clear(&r);
-		return;
-	}
+	json = json_loadb((const char *)buf, len, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, &err);
+	if (json == NULL && json_error_code(&err) == json_error_numeric_overflow)
+		json = json_loadb((const char *)buf, len, JSON_DECODE_ANY |
+		    JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);
 
-	switch (r.type) {
-	case REQ_SERVER_EMIT:
-		req_server_emit(n, &r);
-		break;
-	case REQ_ALL_ROOMS:
-	case REQ_FETCH:
-	case REQ_BROADCAST_ACK:
-	case REQ_JOIN:
-	case REQ_LEAVE:
-	case REQ_DISCONNECT:
-		token = ++req_token;
-		if (r.type == REQ_ALL_ROOMS || r.type == REQ_FETCH ||
-		    r.type == REQ_BROADCAST_ACK)
-			req_gather(n, &r, token);
-		sbuf_init(&b);
-		sbuf_append(&b, &token, sizeof(token));
-		sbuf_append_byte(&b, n->index);
-		sbuf_append(&b, d, len);
-		bus_send(SIO_BUS_ALL, SIO_MSG_CLUSTER_REQ, b.data, b.len,
-		    NULL, 0, NULL, 0);
-		sbuf_free(&b);
-		break;
-	default:
-		/* 0 (legacy), 8 and 9 (responses): not for us here. */
-		break;
-	}
-	req_clear(&r);
+	return (json);
 }
 
-/* JSON (first byte '{') or msgpack (type 7). 1 if it is a request. */
+/* A JSON array of room names (strings or numbers) into l. */
 static int
-req_decode(struct req *r, const u_int8_t *d, size_t len)
+cc_rooms_json(struct cc_mem *m, const json_t *a, struct cc_list *l)
 {
-	struct sio_packet	pkt;
+	const json_t	*v;
+	size_t		 i, off;
 
-	memset(r, 0, sizeof(*r));
-	cc_req_init(&r->cr);
-	if (cc_req_decode(d, len, &r->cr) != 0)
-		goto bad;
-	r->type = r->cr.type;
-	if (r->cr.uid != NULL)
-		(void)snprintf(r->uid, sizeof(r->uid), "%s", r->cr.uid);
-	if (r->cr.request_id != NULL)
-		(void)snprintf(r->reqid, sizeof(r->reqid), "%s",
-		    r->cr.request_id);
+	memset(l, 0, sizeof(*l));
+	if (a == NULL || json_is_null(a))
+		return (0);
+	if (!json_is_array(a))
+		return (-1);
 
-	/* Type 7: the event and its arguments, for sio_emit_ack(). */
-	if (r->type == REQ_BROADCAST_ACK) {
-		sio_packet_init(&pkt);
-		if (r->cr.packet == NULL || sio_packet_decode(&pkt,
-		    r->cr.packet, r->cr.packet_len) != 1 ||
-		    !json_is_array(pkt.data) ||
-		    !json_is_string(json_array_get(pkt.data, 0))) {
-			sio_packet_clear(&pkt);
-			goto bad;
-		}
-		r->data = json_incref(pkt.data);
-		sio_packet_clear(&pkt);
+	for (i = 0; i < json_array_size(a); i++) {
+		v = json_array_get(a, i);
+		off = m->names.len;
+		if (json_is_string(v)) {
+			if (memchr(json_string_value(v), '\0',
+			    json_string_length(v)) != NULL)
+				return (-1);
+			sbuf_append(&m->names, json_string_value(v),
+			    json_string_length(v));
+		} else if (json_is_number(v))
+			sio_packet_json(&m->names, v);
+		else
+			return (-1);
+		sbuf_append_byte(&m->names, '\0');
+		cc_list_add(m, l, off);
 	}
-	return (1);
 
-bad:
-	req_clear(r);
 	return (0);
 }
 
-static void
-req_clear(struct req *r)
-{
-	cc_req_free(&r->cr);
-	json_decref(r->data);
-	memset(r, 0, sizeof(*r));
-}
-
-/* On every worker: the owner's copy of a request. */
-static void
-req_recv(u_int16_t src, const u_int8_t *d, size_t len)
-{
-	struct req	r;
-	struct sbuf	b;
-	json_t		*part;
-	u_int32_t	token;
-	char		*text;
-
-	(void)src;
-	if (len < sizeof(token) + 1 || d[sizeof(token)] >= server_nnsps)
-		return;
-	memcpy(&token, d, sizeof(token));
-	if (!req_decode(&r, d + sizeof(token) + 1, len - sizeof(token) - 1))
-		return;
-
-	part = req_local(server_nsps[d[sizeof(token)]], &r);
-	req_clear(&r);
-	if (part == NULL)
-		return;
-
-	text = json_dumps(part, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(part);
-	if (text == NULL)
-		return;
-	sbuf_init(&b);
-	sbuf_append(&b, &token, sizeof(token));
-	sbuf_append(&b, text, strlen(text));
-	free(text);
-	bus_send(CLUSTER_OWNER, SIO_MSG_CLUSTER_PART, b.data, b.len,
-	    NULL, 0, NULL, 0);
-	sbuf_free(&b);
-}
-
-/* This worker's part of request r: the JSON to gather, or NULL. */
-static json_t *
-req_local(struct sio_nsp *n, struct req *r)
-{
-	switch (r->type) {
-	case REQ_ALL_ROOMS:
-		return (req_rooms(n));
-	case REQ_FETCH:
-		return (req_sockets(n, r));
-	case REQ_BROADCAST_ACK:
-		return (req_emit_ack(n, r));
-	case REQ_JOIN:
-	case REQ_LEAVE:
-	case REQ_DISCONNECT:
-		req_apply(n, r);
-		return (NULL);
-	default:
-		return (NULL);
-	}
-}
-
-/* Whether so is in any of opts.rooms (all: none given), in no except. */
 static int
-req_match(struct sio_nsp *n, struct sio_socket *so, struct req *r)
+cc_truthy_json(const json_t *v)
 {
-	size_t		i;
-	int		in;
-
-	(void)n;
-	if (so->state != SOCK_CONNECTED)
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+	case JSON_FALSE:
 		return (0);
-
-	in = r->cr.nrooms == 0;
-	for (i = 0; i < r->cr.nrooms && !in; i++)
-		in = sio_in_room(so, r->cr.rooms[i]);
-	if (!in)
-		return (0);
-
-	for (i = 0; i < r->cr.nexcept; i++) {
-		if (sio_in_room(so, r->cr.except[i]))
-			return (0);
-	}
-	return (1);
-}
-
-static json_t *
-req_sockets(struct sio_nsp *n, struct req *r)
-{
-	struct sio_socket	*so;
-	json_t			*a;
-
-	a = json_array();
-	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (req_match(n, so, r))
-			(void)json_array_append_new(a, req_socket(so));
-	}
-	return (a);
-}
-
-/* {id, handshake, rooms, data} as a RemoteSocket is made from. */
-static json_t *
-req_socket(struct sio_socket *so)
-{
-	json_t		*hs, *h, *rooms;
-
-	hs = sio_socket_handshake(so);
-	h = hs != NULL ? json_deep_copy(hs) : json_object();
-	(void)json_object_del(json_object_get(h, "headers"), "authorization");
-	(void)json_object_del(json_object_get(h, "headers"), "cookie");
-	if (json_object_get(h, "headers") == NULL)
-		(void)json_object_set_new(h, "headers", json_object());
-	(void)json_object_set_new(h, "auth", json_object());
-
-	rooms = json_array();
-	sio_socket_rooms(so, req_rooms_add, rooms);
-
-	return (json_pack("{s:s,s:o,s:o,s:{}}", "id", so->id, "handshake", h,
-	    "rooms", rooms, "data"));
-}
-
-static void
-req_rooms_add(const char *room, void *arg)
-{
-	(void)json_array_append_new(arg, json_string(room));
-}
-
-/* Every room with a member here (sid rooms too), each once. */
-static json_t *
-req_rooms(struct sio_nsp *n)
-{
-	struct sio_socket	*so;
-	json_t			*set, *a, *v;
-	const char		*k;
-	size_t			 i;
-
-	a = json_array();
-	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (so->state == SOCK_CONNECTED)
-			sio_socket_rooms(so, req_rooms_add, a);
-	}
-
-	set = json_object();
-	json_array_foreach(a, i, v)
-		(void)json_object_set(set, json_string_value(v), json_null());
-	json_array_clear(a);
-	json_object_foreach(set, k, v)
-		(void)json_array_append_new(a, json_string(k));
-	json_decref(set);
-	return (a);
-}
-
-/* socketsJoin, socketsLeave, disconnectSockets on this worker. */
-static void
-req_apply(struct sio_nsp *n, struct req *r)
-{
-	struct sio_socket	**list, *so;
-	size_t			 i, j, cnt;
-
-	cnt = 0;
-	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
-	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (cnt < n->count && req_match(n, so, r)) {
-			sio_socket_ref(so);
-			list[cnt++] = so;
-		}
-	}
-
-	for (i = 0; i < cnt; i++) {
-		so = list[i];
-		if (r->type == REQ_DISCONNECT) {
-			if (r->cr.close)
-				sio_socket_close_session(so, "forced close");
-			else
-				sio_disconnect(so);
-		} else {
-			for (j = 0; j < r->cr.ntargets; j++) {
-				if (r->type == REQ_JOIN)
-					(void)sio_join(so, r->cr.targets[j]);
-				else
-					(void)sio_leave(so, r->cr.targets[j]);
-			}
-		}
-		sio_socket_unref(so);
-	}
-	free(list);
-}
-
-/* Type 7: emit with an ack to each socket here; the count. */
-static json_t *
-req_emit_ack(struct sio_nsp *n, struct req *r)
-{
-	struct sio_socket	**list, *so;
-	struct ack_ctx		*ctx;
-	const char		*event;
-	json_t			*args;
-	size_t			 i, cnt, sent;
-
-	cnt = 0;
-	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
-	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (cnt < n->count && req_match(n, so, r)) {
-			sio_socket_ref(so);
-			list[cnt++] = so;
-		}
-	}
-
-	event = json_string_value(json_array_get(r->data, 0));
-	sent = 0;
-	for (i = 0; i < cnt; i++) {
-		so = list[i];
-		ctx = sbuf_xcalloc(1, sizeof(*ctx));
-		ctx->nsp = n;
-		memcpy(ctx->uid, r->uid, sizeof(ctx->uid));
-		memcpy(ctx->reqid, r->reqid, sizeof(ctx->reqid));
-		args = json_array();
-		(void)json_array_extend(args, r->data);
-		(void)json_array_remove(args, 0);
-		if (sio_emit_ack(so, event, args, req_ack, ctx))
-			sent++;
-		else
-			free(ctx);
-		sio_socket_unref(so);
-	}
-	free(list);
-
-	return (json_integer((json_int_t)sent));
-}
-
-/* A client's ack of a type 7 emit (args NULL: the socket ended). */
-static void
-req_ack(struct sio_socket *so, json_t *args, void *arg)
-{
-	struct ack_ctx	*ctx = arg;
-	struct sbuf	 b, chan;
-	json_t		*first;
-	char		*text;
-
-	(void)so;
-	first = json_array_get(args, 0);
-	text = NULL;
-	if (args != NULL)
-		text = json_dumps(first != NULL ? first : json_null(),
-		    JSON_COMPACT | JSON_ENCODE_ANY);
-	if (text != NULL) {
-		sbuf_init(&b);
-		if (cc_req_encode_ack(&b, ctx->reqid, (u_int8_t *)text,
-		    strlen(text), NULL, 0) == 0) {
-			sbuf_init(&chan);
-			cluster_channel(&chan, "-response", ctx->nsp, ctx->uid);
-			credis_publish((const char *)chan.data, chan.len,
-			    b.data, b.len);
-			sbuf_free(&chan);
-		}
-		sbuf_free(&b);
-		free(text);
-	}
-	free(ctx);
-}
-
-/* Type 6, on the owner: the function of sio_cluster_on(), if any. */
-static void
-req_server_emit(struct sio_nsp *n, struct req *r)
-{
-	json_t		*data, *args, *ret;
-	const char	*event;
-	size_t		 i;
-
-	data = json_object_get(r->cr.json, "data");
-	if ((event = json_string_value(json_array_get(data, 0))) == NULL)
-		return;
-
-	for (i = 0; i < req_nhandlers; i++) {
-		if (req_handlers[i].nsp == n &&
-		    !strcmp(req_handlers[i].event, event))
-			break;
-	}
-	if (i == req_nhandlers)
-		return;
-
-	args = json_array();
-	(void)json_array_extend(args, data);
-	(void)json_array_remove(args, 0);
-	ret = req_handlers[i].fn(n, args);
-	json_decref(args);
-
-	if (ret == NULL)
-		return;
-	if (r->reqid[0] != '\0') {
-		/* Always the common channel (redis-adapter lib/index.ts). */
-		req_reply(n, NULL, json_pack("{s:i,s:s,s:o}", "type", 6,
-		    "requestId", r->reqid, "data", ret));
-	} else {
-		json_decref(ret);
-	}
-}
-
-static void
-req_gather(struct sio_nsp *n, struct req *r, u_int32_t token)
-{
-	struct gather	*g;
-
-	g = sbuf_xcalloc(1, sizeof(*g));
-	g->token = token;
-	g->type = r->type;
-	g->nsp = n;
-	memcpy(g->uid, r->uid, sizeof(g->uid));
-	memcpy(g->reqid, r->reqid, sizeof(g->reqid));
-	g->want = bus_worker_count();
-	g->deadline = kore_time_ms() + CLUSTER_GATHER_MS;
-	g->acc = r->type == REQ_BROADCAST_ACK ? json_integer(0) : json_array();
-	TAILQ_INSERT_TAIL(&req_gathers, g, list);
-}
-
-static void
-req_part_recv(u_int16_t src, const u_int8_t *d, size_t len)
-{
-	struct gather	*g;
-	u_int32_t	 token;
-	json_t		*part;
-
-	(void)src;
-	if (len < sizeof(token))
-		return;
-	memcpy(&token, d, sizeof(token));
-	TAILQ_FOREACH(g, &req_gathers, list) {
-		if (g->token == token)
-			break;
-	}
-	if (g == NULL)
-		return;
-
-	part = json_loadb((const char *)d + sizeof(token),
-	    len - sizeof(token), JSON_DECODE_ANY, NULL);
-	if (part != NULL)
-		req_gather_add(g, part);
-	json_decref(part);
-	if (++g->got >= g->want)
-		req_gather_done(g);
-}
-
-static void
-req_gather_add(struct gather *g, json_t *part)
-{
-	json_t		*v;
-	size_t		 i;
-
-	if (g->type == REQ_BROADCAST_ACK) {
-		if (json_is_integer(part))
-			(void)json_integer_set(g->acc,
-			    json_integer_value(g->acc) +
-			    json_integer_value(part));
-		return;
-	}
-	json_array_foreach(part, i, v) {
-		/* Rooms: each once (a room may have members on two workers). */
-		if (g->type == REQ_ALL_ROOMS) {
-			size_t		 k;
-			json_t		*w;
-			int		 dup = 0;
-
-			json_array_foreach(g->acc, k, w) {
-				if (json_equal(v, w)) {
-					dup = 1;
-					break;
-				}
-			}
-			if (dup)
-				continue;
-		}
-		(void)json_array_append(g->acc, v);
-	}
-}
-
-static void
-req_gather_done(struct gather *g)
-{
-	json_t		*reply;
-
-	TAILQ_REMOVE(&req_gathers, g, list);
-	switch (g->type) {
-	case REQ_ALL_ROOMS:
-		reply = json_pack("{s:s,s:O}", "requestId", g->reqid,
-		    "rooms", g->acc);
-		break;
-	case REQ_FETCH:
-		reply = json_pack("{s:s,s:O}", "requestId", g->reqid,
-		    "sockets", g->acc);
-		break;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return (json_number_value(v) != 0);
+	case JSON_STRING:
+		return (json_string_length(v) > 0);
 	default:
-		/* Type 8, even with a count of 0: Node waits for it. */
-		reply = json_pack("{s:i,s:s,s:O}", "type", 8, "requestId",
-		    g->reqid, "clientCount", g->acc);
-		break;
+		return (1);
 	}
-	req_reply(g->nsp, g->uid, reply);
-	json_decref(g->acc);
-	free(g);
 }
 
-/* Gathers some worker never answered: reply with what came. */
 static void
-req_tick(void *arg, u_int64_t now)
+cc_flags_json(const json_t *o, struct cc_flags *f)
 {
-	struct gather	*g, *next;
+	const json_t	*v;
+	double		 d;
 
-	(void)arg;
-	for (g = TAILQ_FIRST(&req_gathers); g != NULL; g = next) {
-		next = TAILQ_NEXT(g, list);
-		if (now >= g->deadline)
-			req_gather_done(g);
+	*f = cc_flags_none;
+	if (!json_is_object(o))
+		return;
+
+	if ((v = json_object_get(o, "volatile")) != NULL)
+		f->volatile_ = cc_truthy_json(v);
+	if ((v = json_object_get(o, "compress")) != NULL)
+		f->compress = cc_truthy_json(v);
+	if ((v = json_object_get(o, "timeout")) != NULL && json_is_number(v)) {
+		d = json_number_value(v);
+		if (d >= 0 && d < 9007199254740992.0)
+			f->timeout = (int64_t)d;
 	}
+	if ((v = json_object_get(o, "expectSingleResponse")) != NULL)
+		f->expect_single = cc_truthy_json(v);
+}
+
+/* The fields every request or response may have, from q->json. */
+static int
+cc_req_fields(struct cc_req *q, struct cc_list *rooms, struct cc_list *except,
+    struct cc_list *targets, size_t *uid, size_t *rid)
+{
+	struct cc_mem	*m = &q->mem;
+	const json_t	*v, *opts;
+	double		 d;
+
+	if (!json_is_object(q->json))
+		return (-1);
+
+	if ((v = json_object_get(q->json, "type")) != NULL) {
+		d = json_is_number(v) ? json_number_value(v) : -1;
+		if (!(d >= 0 && d <= 255) || (double)(int)d != d)
+			return (-1);
+		q->type = (int)d;
+	}
+	*uid = *rid = SIZE_MAX;
+	if ((v = json_object_get(q->json, "uid")) != NULL &&
+	    json_is_string(v))
+		*uid = cc_name(m, json_string_value(v), json_string_length(v));
+	if ((v = json_object_get(q->json, "requestId")) != NULL &&
+	    json_is_string(v))
+		*rid = cc_name(m, json_string_value(v), json_string_length(v));
+
+	opts = json_object_get(q->json, "opts");
+	if (opts != NULL && !json_is_object(opts) && !json_is_null(opts))
+		return (-1);
+	if (cc_rooms_json(m, json_object_get(opts, "rooms"), rooms) == -1 ||
+	    cc_rooms_json(m, json_object_get(opts, "except"), except) == -1)
+		return (-1);
+	cc_flags_json(json_object_get(opts, "flags"), &q->flags);
+	if (cc_rooms_json(m, json_object_get(q->json, "rooms"), targets) == -1)
+		return (-1);
+
+	if ((v = json_object_get(q->json, "close")) != NULL)
+		q->close = cc_truthy_json(v);
+	if ((v = json_object_get(q->json, "clientCount")) != NULL &&
+	    json_is_number(v)) {
+		d = json_number_value(v);
+		if (d >= 0 && d < 9007199254740992.0)
+			q->client_count = (int64_t)d;
+	}
+
+	return (0);
 }
 
 /*
- * Publish JSON reply (stolen) on the response channel of requester uid,
- * or the common one (uid NULL or empty).
+ * "packet" of types 7 and 9 into mem.text (and mem.att): a msgpack one
+ * from its tree, a JSON one (never sent by Node) from the JSON.
  */
-static void
-req_reply(struct sio_nsp *n, const char *uid, json_t *reply)
+static int
+cc_req_packet(struct cc_req *q, const uint8_t *buf)
 {
-	struct sbuf	chan;
-	char		*text;
+	struct cc_mem		*m = &q->mem;
+	const struct mp_node	*nodes;
+	struct mp_js		 js;
+	const json_t		*pk, *data, *nsp;
+	uint32_t		 p;
+	size_t			 off;
 
-	if (reply == NULL)
-		return;
-	text = json_dumps(reply, JSON_COMPACT);
-	json_decref(reply);
-	if (text == NULL)
-		return;
+	sbuf_reset(&m->text);
+	sbuf_reset(&m->att);
+	if (buf[0] != '{') {
+		nodes = (const struct mp_node *)(void *)m->nodes.data;
+		if ((p = mp_map_get(nodes, 0, "packet")) == 0 ||
+		    nodes[p].kind == MP_UNDEF)
+			return (0);
+		if (q->type == CC_REQ_BROADCAST)
+			return (cc_packet_node(m, nodes, p, &off));
+		js = cc_js(m);
+		return (mp_js_value(&js, p));
+	}
 
-	sbuf_init(&chan);
-	cluster_channel(&chan, "-response", n,
-	    uid != NULL && *uid != '\0' ? uid : NULL);
-	credis_publish((const char *)chan.data, chan.len, text, strlen(text));
-	sbuf_free(&chan);
-	free(text);
+	if ((pk = json_object_get(q->json, "packet")) == NULL)
+		return (0);
+	if (q->type == CC_REQ_BROADCAST_ACK) {
+		sio_packet_json(&m->text, pk);
+		return (0);
+	}
+	data = json_object_get(pk, "data");
+	nsp = json_object_get(pk, "nsp");
+	if (!json_is_array(data) || json_array_size(data) == 0 ||
+	    (nsp != NULL && !json_is_string(nsp)))
+		return (-1);
+	sbuf_append_byte(&m->text, '0' + SIO_PACKET_EVENT);
+	if (nsp != NULL && strcmp(json_string_value(nsp), "/") != 0) {
+		sbuf_append(&m->text, json_string_value(nsp),
+		    json_string_length(nsp));
+		sbuf_append_byte(&m->text, ',');
+	}
+	sio_packet_json(&m->text, data);
+
+	return (0);
+}
+
+/*
+ * Decode a request or response buf[0..len) into q (see the header). 0,
+ * or -1 for bad input.
+ */
+int
+cc_req_decode(const uint8_t *buf, size_t len, struct cc_req *q)
+{
+	struct cc_mem		*m = &q->mem;
+	struct cc_list		 rooms, except, targets;
+	struct mp_js		 js;
+	size_t			 uid, rid;
+
+	if (q->json != NULL)
+		json_decref(q->json);
+	cc_mem_reset(m);
+	q->json = NULL;
+	q->type = CC_REQ_NONE;
+	q->close = 0;
+	q->client_count = -1;
+	q->flags = cc_flags_none;
+	q->uid = q->request_id = NULL;
+	q->rooms = q->except = q->targets = NULL;
+	q->nrooms = q->nexcept = q->ntargets = 0;
+	q->packet = NULL;
+	q->packet_len = 0;
+	q->att = NULL;
+	q->natt = 0;
+	if (len == 0)
+		return (-1);
+
+	if (buf[0] == '{')
+		q->json = cc_json_load(buf, len);
+	else {
+		/* msgpack: a map, read through its JSON text. */
+		if (mp_parse(&m->nodes, buf, len) == -1 ||
+		    ((const struct mp_node *)(void *)m->nodes.data)->kind !=
+		    MP_MAP)
+			return (-1);
+		js = cc_js(m);
+		if (mp_js_value(&js, 0) == -1)
+			return (-1);
+		q->json = cc_json_load(m->text.data, m->text.len);
+	}
+	if (q->json == NULL ||
+	    cc_req_fields(q, &rooms, &except, &targets, &uid, &rid) == -1)
+		return (-1);
+	if ((q->type == CC_REQ_BROADCAST || q->type == CC_REQ_BROADCAST_ACK) &&
+	    cc_req_packet(q, buf) == -1)
+		return (-1);
+
+	cc_fixup(m);
+	q->uid = uid == SIZE_MAX ? NULL : cc_str(m, uid);
+	q->request_id = rid == SIZE_MAX ? NULL : cc_str(m, rid);
+	q->rooms = cc_list_ptr(m, &rooms);
+	q->nrooms = rooms.n;
+	q->except = cc_list_ptr(m, &except);
+	q->nexcept = except.n;
+	q->targets = cc_list_ptr(m, &targets);
+	q->ntargets = targets.n;
+	if (q->type == CC_REQ_BROADCAST || q->type == CC_REQ_BROADCAST_ACK) {
+		q->packet = m->text.len > 0 ? m->text.data : NULL;
+		q->packet_len = m->text.len;
+	}
+	q->att = (const struct cc_bin *)(void *)m->att.data;
+	q->natt = q->packet != NULL ? m->att.len / sizeof(struct cc_bin) : 0;
+
+	return (0);
+}
+
+/*
+ * msgpack {uid, requestId, type:7, packet, opts}: b's broadcast asking
+ * for acks (b->flags.timeout set), as io.timeout(t).emitWithAck() sends.
+ */
+int
+cc_req_encode_bcast(struct sbuf *out, const char *rid, const struct cc_bcast *b)
+{
+	size_t		start;
+
+	start = out->len;
+	mp_put_map(out, 5);
+	cc_put_key(out, "uid");
+	cc_put_key(out, b->uid != NULL ? b->uid : "");
+	cc_put_key(out, "requestId");
+	cc_put_key(out, rid);
+	cc_put_key(out, "type");
+	mp_put_uint(out, CC_REQ_BROADCAST);
+	cc_put_key(out, "packet");
+	if (cc_put_packet(out, b) == -1) {
+		out->len = start;
+		return (-1);
+	}
+	cc_put_key(out, "opts");
+	cc_put_opts(out, b);
+
+	return (0);
+}
+
+/*
+ * msgpack {type:9, requestId, packet}: one client's ack, its first
+ * argument json[0..len) (JSON, placeholders for att). json NULL: the
+ * argument was undefined, and notepack.io leaves the key out.
+ */
+int
+cc_req_encode_ack(struct sbuf *out, const char *rid, const uint8_t *json,
+    size_t len, const struct cc_bin *att, size_t natt)
+{
+	json_t		*arg;
+	size_t		 start;
+	int		 rc;
+
+	arg = NULL;
+	if (json != NULL && (arg = cc_json_load(json, len)) == NULL)
+		return (-1);
+
+	start = out->len;
+	mp_put_map(out, arg != NULL ? 3 : 2);
+	cc_put_key(out, "type");
+	mp_put_uint(out, CC_REQ_BROADCAST_ACK);
+	cc_put_key(out, "requestId");
+	cc_put_key(out, rid);
+	rc = 0;
+	if (arg != NULL) {
+		cc_put_key(out, "packet");
+		rc = mp_put_json(out, arg, att, natt, 1);
+		json_decref(arg);
+	}
+	if (rc == -1)
+		out->len = start;
+
+	return (rc);
+}
+
+/* {"type":8,"requestId":...,"clientCount":n} */
+int
+cc_req_encode_count(struct sbuf *out, const char *rid, uint64_t n)
+{
+	sbuf_append_str(out, "{\"type\":8,\"requestId\":");
+	sbuf_append_jstr(out, rid, strlen(rid));
+	sbuf_append_str(out, ",\"clientCount\":");
+	sio_json_int(out, (int64_t)n);
+	sbuf_append_byte(out, '}');
+
+	return (0);
+}
+
+/* {"requestId":...,"rooms":[...]}: the reply to allRooms (type 1). */
+int
+cc_req_encode_rooms(struct sbuf *out, const char *rid,
+    const char *const *rooms, size_t n)
+{
+	size_t		i;
+
+	sbuf_append_str(out, "{\"requestId\":");
+	sbuf_append_jstr(out, rid, strlen(rid));
+	sbuf_append_str(out, ",\"rooms\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			sbuf_append_byte(out, ',');
+		sbuf_append_jstr(out, rooms[i], strlen(rooms[i]));
+	}
+	sbuf_append_str(out, "]}");
+
+	return (0);
+}
+
+/* {"requestId":...,"sockets":[...]}: the reply to fetchSockets (5). */
+int
+cc_req_encode_sockets(struct sbuf *out, const char *rid,
+    const json_t *sockets)
+{
+	if (!json_is_array(sockets))
+		return (-1);
+	sbuf_append_str(out, "{\"requestId\":");
+	sbuf_append_jstr(out, rid, strlen(rid));
+	sbuf_append_str(out, ",\"sockets\":");
+	sio_packet_json(out, sockets);
+	sbuf_append_byte(out, '}');
+
+	return (0);
+}
+
+/* {"type":6,"requestId":...,"data":...}: a serverSideEmit ack. */
+int
+cc_req_encode_emit_ack(struct sbuf *out, const char *rid, const json_t *data)
+{
+	sbuf_append_str(out, "{\"type\":6,\"requestId\":");
+	sbuf_append_jstr(out, rid, strlen(rid));
+	if (data != NULL) {
+		sbuf_append_str(out, ",\"data\":");
+		sio_packet_json(out, data);
+	}
+	sbuf_append_byte(out, '}');
+
+	return (0);
 }

@@ -7,6 +7,9 @@
 //   - Redis down: each node keeps its own presence current; Redis back
 //     (empty): each node writes its hash again (heartbeat: alive is new)
 //     and the lists heal with the users who came meanwhile;
+//   - A's worker 1 (which holds presence's Redis side) killed: Kore
+//     restarts it with the same node id, A's hash and both lists follow
+//     the sockets that lived;
 //   - SIGKILL of B's whole process group: its users leave A's list within
 //     15 s, its hash expires and it is taken off the node set.
 // Needs MongoDB (the nodes share the store): run through run-mongo.mjs;
@@ -33,7 +36,7 @@ describe("cluster presence over Redis", {
   skip: MONGO ? false : "needs MongoDB: run through tests/integ/run-mongo.mjs",
   timeout: 180000 * SLOW,
 }, () => {
-  let redis, redisPort, redisDir, raw, A, B, nodeA, nodeB, uA, uB;
+  let redis, redisPort, redisDir, raw, A, B, nodeA, nodeB, uA, uB, uC;
   const sockets = [];
   const env = () => ({
     TOKEN_SECRET: "presence-token-secret-0123456789",
@@ -116,7 +119,7 @@ describe("cluster presence over Redis", {
   });
 
   test("Redis down: each node's own presence goes on; Redis back: the lists heal", async () => {
-    const uC = await signup(A, "presence-c");
+    uC = await signup(A, "presence-c");
     const mark = got(a1, "presence:update").length;
     await stopRedis(redis);
     await A.waitForLog(/redis: lost 127\.0\.0\.1/, T);
@@ -149,14 +152,38 @@ describe("cluster presence over Redis", {
       `B's user stayed in A's list: ${JSON.stringify(got(a1, "presence:update").slice(mark))}`);
   });
 
+  test("A's worker 1 (presence's Redis side) dies: same node id, its hash and the lists follow", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const ps = execFileSync("ps", ["-eo", "pid,ppid,args"], { encoding: "utf8" });
+    const line = ps.split("\n").find((l) => {
+      const f = l.trim().split(/\s+/);
+      return Number(f[1]) === A.child.pid && l.includes("[wrk 1]");
+    });
+    assert.ok(line, "A's worker 1");
+    const re = /redis: connected to .* node ([0-9a-f]{16})/g;
+    const before = [...A.logs().matchAll(re)].length;
+    process.kill(Number(line.trim().split(/\s+/)[0]), "SIGKILL");
+    await until(() => [...A.logs().matchAll(re)].length > before, T, "worker 1 connected again");
+    assert.deepEqual([...new Set([...A.logs().matchAll(re)].map((m) => m[1]))], [nodeA], "one node id");
+    // The sockets worker 1 owned died with it; uA keeps one on worker 2.
+    await until(() => !a1.connected || !a2.connected, T, "worker 1's socket gone");
+    assert.ok(a1.connected || a2.connected);
+    const onA = sorted(uA.id, ...(c1.connected ? [uC.id] : []));
+    const want = sorted(...onA, uB.id);
+    const live = a1.connected ? a1 : a2;
+    await until(() => same(last(b1), want) && same(last(live), want), 2 * T,
+      `lists after the restart (b1 ${JSON.stringify(last(b1))}, A ${JSON.stringify(last(live))})`);
+    assert.deepEqual(await hkeys(nodeA), sorted("alive", ...onA));
+    a1 = a2 = live;
+  });
+
   test("SIGKILL of B's process group: its users leave A's list within 15 s", async () => {
     const both = sorted(uA.id, uB.id);
     c1.close();
     await until(() => same(last(a1), both), T, "A's list before the kill");
     const t0 = Date.now();
     await B.kill9Group();
-    await until(() => same(last(a1), [uA.id]) && same(last(a2), [uA.id]), 15000,
-      "B's user gone from A within 15 s");
+    await until(() => same(last(a1), [uA.id]), 15000, "B's user gone from A within 15 s");
     const took = Date.now() - t0;
     console.log(`# a killed node's users gone from A ${took} ms after SIGKILL`);
     assert.equal(await raw.exists(`${P}#${nodeB}#`), 0, "B's hash expired");

@@ -7,9 +7,9 @@
 #      and nothing of the plugin outside codec/.
 #      src/sio/cluster/cluster_codec.[ch], cluster_req.c,
 #      cluster_mp.[ch] and cluster_mpjs.c (the Redis adapter's wire
-#      format) and cluster_url.[ch] are pure too: no Kore, mongoc,
-#      sqlite or hiredis header, and of the plugin only codec/ and
-#      themselves.
+#      format), cluster_url.[ch] and cluster_ids.[ch] (presence's id sets)
+#      are pure too: no Kore, mongoc, sqlite or hiredis header, and of the
+#      plugin only codec/ and themselves.
 #   2. src/sio/engine/ includes nothing from src/sio/server/.
 #   3. src/app/ includes only sio.h from the plugin.
 #   4. src/app/http/ reaches the store only through the store interface
@@ -58,7 +58,7 @@ check "codec/ includes a header from outside codec/" "$(
 CLUSTER_PURE=$(ls src/sio/cluster/cluster_codec.[ch] \
     src/sio/cluster/cluster_req.c src/sio/cluster/cluster_mp.[ch] \
     src/sio/cluster/cluster_mpjs.c src/sio/cluster/cluster_url.[ch] \
-    2>/dev/null)
+    src/sio/cluster/cluster_ids.[ch] 2>/dev/null)
 if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes Kore, mongoc, sqlite or hiredis" \
 	    "$(grep -nE '^#[[:space:]]*include[[:space:]]*[<"](kore/|mongoc|bson|sqlite3|hiredis)' \
@@ -66,7 +66,7 @@ if [ -n "$CLUSTER_PURE" ]; then
 	check "cluster_codec includes a plugin header other than codec/" "$(
 		for f in $CLUSTER_PURE; do
 			sed -n 's/^#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' \
-			    "$f" | grep -vE '^(codec/[a-z_]+\.h|cluster_(codec|mp|url)\.h)$' |
+			    "$f" | grep -vE '^(codec/[a-z_]+\.h|cluster_(codec|mp|url|ids)\.h)$' |
 			    sed "s|^|$f: |"
 		done)"
 fi

@@ -40,6 +40,8 @@ typedef void	(*bus_restart_fn)(u_int16_t);
 #define SIO_MSG_CLUSTER_PART	(SIO_MSG_BASE + 16)
 /* Drain every worker (engine/engine_drain.c). */
 #define SIO_MSG_DRAIN		(SIO_MSG_BASE + 17)
+/* Cluster presence: a worker asks the owner, the owner tells the union. */
+#define SIO_MSG_CLUSTER_PRESENCE (SIO_MSG_BASE + 18)
 
 /* bus.c */
 void		 bus_init(void);

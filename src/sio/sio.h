@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		18
+#define SIO_MSG_COUNT		19
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -337,6 +337,27 @@ int		 sio_cluster_command(int, const char **, const size_t *,
 		    sio_cluster_reply_fn, void *);
 void		 sio_cluster_subscribe(const char *, sio_cluster_msg_fn);
 int		 sio_cluster_up(void);
+
+/*
+ * cluster/cluster_presence.c: presence across the cluster (korio's
+ * convention, shared/docs/redis-adapter.md section 10). The plugin knows
+ * no users, only ids. sio_cluster_presence_set() says that id is present
+ * in this process (present 1: its first socket, on any worker) or no
+ * longer (0: its last one gone); the application makes the same calls on
+ * every worker (the plugin acts on one, the worker holding the Redis
+ * connections, and ignores the others'); repeating a state changes
+ * nothing. The function of sio_cluster_presence_watch() (called on every
+ * worker after sio_init()) gets, on each worker, the ids present anywhere
+ * in the cluster, sorted (strcmp), borrowed for the call, whenever they
+ * change, a worker that starts once at once. Both do nothing outside
+ * cluster mode. sio_cluster_node_id() is this process's node id (16 hex
+ * digits, stable for the process).
+ */
+typedef void	(*sio_cluster_presence_fn)(const char *const *, size_t);
+
+void		 sio_cluster_presence_watch(sio_cluster_presence_fn);
+void		 sio_cluster_presence_set(const char *, int);
+const char	*sio_cluster_node_id(void);
 
 /* server/server_order.c */
 void		 sio_defer_begin(void);

@@ -5,44 +5,20 @@
 // store): run through run-mongo.mjs; skipped in the SQLite run.
 
 import assert from "node:assert/strict";
-import { fork, spawn } from "node:child_process";
+import { fork } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { createClient } from "redis";
 import { io as ioClient } from "socket.io-client";
 
+import { startRedis, stopRedis } from "./cluster/redis-server.mjs";
 import { SLOW, freePort, startServer, tempDir } from "./harness.mjs";
 import { api, connect, got, signup, sleep, until } from "./rt-util.mjs";
 
 const MONGO = process.env.KORIO_TEST_MONGODB_URI;
 const here = path.dirname(new URL(import.meta.url).pathname);
 const T = 10000 * SLOW;
-
-function startRedis(port, dir) {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
-    "--appendonly", "no", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d) => { out += d; });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), T);
-    const check = () => {
-      if (/Ready to accept connections/.test(out)) {
-        clearTimeout(t);
-        resolve(child);
-      }
-    };
-    child.stdout.on("data", check);
-    child.on("exit", (c) => reject(new Error(`redis-server exited ${c}: ${out}`)));
-  });
-}
-
-async function stopRedis(child) {
-  if (child.exitCode !== null) return;
-  child.removeAllListeners("exit");
-  child.kill("SIGKILL");
-  await new Promise((r) => child.once("exit", r));
-}
 
 function startNode(port, redisUrl) {
   const child = fork(path.join(here, "cluster/node-node.mjs"), [String(port), redisUrl],

@@ -85,3 +85,8 @@ test_cluster_codec_SRCS = tests/unit/test_cluster_codec.c \
 UNIT_TESTS += test_cluster_url
 test_cluster_url_SRCS = tests/unit/test_cluster_url.c \
     src/sio/cluster/cluster_url.c src/sio/codec/sbuf.c
+
+# Cluster presence's sorted id sets (pure).
+UNIT_TESTS += test_cluster_ids
+test_cluster_ids_SRCS = tests/unit/test_cluster_ids.c \
+    src/sio/cluster/cluster_ids.c src/sio/codec/sbuf.c

@@ -21,6 +21,12 @@
  * The messages go over the plugin's bus (sio_bus_send()), which drops the
  * copies Kore's parent may deliver twice to a restarted worker. The map is
  * a tsearch(3) tree ordered by user id, so the list comes out sorted.
+ *
+ * In cluster mode (REDIS_URL) the list is the cluster's: every worker
+ * hands the process's changes (a user present in it, or no longer) to the
+ * plugin (sio_cluster_presence_set(), redis-adapter.md section 10), which
+ * gives each worker the users present on any node, sorted, when that
+ * changes (presence_cluster()); the same coalescing applies.
  */
 
 #include <sys/types.h>
@@ -67,8 +73,12 @@ static void		*presence_users;	/* tsearch(3) root */
 static size_t		 presence_count;
 static int		 presence_dirty;
 static u_int64_t	 presence_last;	/* when the last update went out */
+static int		 presence_clustered;
+static char		**presence_cids;	/* cluster mode: the union */
+static size_t		 presence_ncids;
 
 static void	presence_recv(u_int16_t, const u_int8_t *, size_t);
+static void	presence_cluster(const char *const *, size_t);
 static void	presence_apply(const char *, u_int16_t, int);
 static void	presence_send(u_int16_t, u_int8_t, const char *);
 static void	presence_schedule(void);
@@ -89,6 +99,10 @@ presence_init(struct sio_nsp *nsp)
 {
 	presence_nsp = nsp;
 	sio_bus_register(RT_MSG_PRESENCE, presence_recv);
+	if (korio.redis_url != NULL) {
+		presence_clustered = 1;
+		sio_cluster_presence_watch(presence_cluster);
+	}
 
 	presence_send(SIO_BUS_ALL, PRESENCE_RESET, NULL);
 	presence_send(SIO_BUS_ALL, PRESENCE_SYNC, NULL);
@@ -187,11 +201,31 @@ presence_apply(const char *user, u_int16_t wid, int add)
 	else
 		u->workers &= ~bit;
 
-	if ((before == 0) != (u->workers == 0))
-		presence_schedule();
+	if ((before == 0) != (u->workers == 0)) {
+		if (presence_clustered)
+			sio_cluster_presence_set(u->id, u->workers != 0);
+		else
+			presence_schedule();
+	}
 
 	if (u->workers == 0 && u->local == 0)
 		presence_forget(u);
+}
+
+/* Cluster mode: the users present on any node, sorted. */
+static void
+presence_cluster(const char *const *ids, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < presence_ncids; i++)
+		free(presence_cids[i]);
+	free(presence_cids);
+	presence_cids = mem_calloc(n + 1, sizeof(*presence_cids));
+	for (i = 0; i < n; i++)
+		presence_cids[i] = mem_strdup(ids[i]);
+	presence_ncids = n;
+	presence_schedule();
 }
 
 /* A worker (re)started: whatever it had is gone. */
@@ -260,9 +294,15 @@ presence_list(const char *also)
 	size_t			i;
 	int			added;
 
-	c.ids = mem_calloc(presence_count + 1, sizeof(*c.ids));
-	c.n = 0;
-	presence_foreach(presence_collect, &c);
+	if (presence_clustered) {
+		c.ids = mem_calloc(presence_ncids + 1, sizeof(*c.ids));
+		for (c.n = 0; c.n < presence_ncids; c.n++)
+			c.ids[c.n] = presence_cids[c.n];
+	} else {
+		c.ids = mem_calloc(presence_count + 1, sizeof(*c.ids));
+		c.n = 0;
+		presence_foreach(presence_collect, &c);
+	}
 
 	list = json_array();
 	added = (also == NULL);

@@ -18,8 +18,9 @@
  *   - sio_broadcast_filter(): to korio nodes only, on a channel of their
  *     own, <prefix>-korio#<nsp># (a filter runs per socket on the node
  *     that owns it; Node nodes have no such thing).
- * What does not: sio_broadcast_local() (state each node keeps itself,
- * such as presence), emits to one socket of this node.
+ * What does not: sio_broadcast_local() (state each node keeps itself),
+ * emits to one socket of this node. Presence crosses nodes through
+ * sio_cluster_presence_set() and its own keys (cluster_presence.c).
  *
  * The uid of each namespace (uid2(6) style, as the adapter's) is drawn
  * once in the parent, so that every worker, and a restarted one, shares
@@ -69,6 +70,7 @@ cluster_parent_init(void)
 		cluster_uids[i / CLUSTER_UID_LEN][i % CLUSTER_UID_LEN] =
 		    chars[rnd[i] & 63];
 	}
+	cluster_presence_parent_init();
 }
 
 /*

@@ -1,8 +1,9 @@
 /*
  * cluster/cluster.h: the Redis adapter's files share this (cluster.c,
- * cluster_redis.c, cluster_recv.c, cluster_answer.c); outside cluster/ only
- * sio.c (set-up), server_emit.c and server_socket.c (the hooks of a
- * broadcast, a socketsLeave and an accepted socket) include it. Each of
+ * cluster_redis.c, cluster_recv.c, cluster_answer.c, cluster_presence.c);
+ * outside cluster/ only sio.c (set-up), server_emit.c and
+ * server_socket.c (the hooks of a broadcast, a socketsLeave and an
+ * accepted socket) include it. Each of
  * those hooks is one test of cluster_on, so the cluster costs nothing
  * when REDIS_URL is unset.
  *
@@ -30,6 +31,11 @@
 
 struct sio_nsp;
 struct sio_frame;
+struct redisAsyncContext;
+
+/* A command's reply (a redisReply, NULL when it failed), and its arg. */
+typedef void	(*credis_reply_fn)(struct redisAsyncContext *, void *,
+		    void *);
 
 /* cluster.c */
 extern int		 cluster_on;
@@ -56,12 +62,20 @@ void		 cluster_bad(const char *, const char *);
 void		 credis_init(const char *, int);
 void		 credis_publish(const char *, size_t, const void *, size_t);
 int		 credis_up(void);
+int		 credis_command_ok(void);
+int		 credis_command(credis_reply_fn, void *, int, const char **);
 void		 credis_sub_add(const char *);
 
 /* cluster_recv.c: what the subscriber gets */
 void		 cluster_recv(const char *, size_t, const u_int8_t *, size_t);
 void		 cluster_subscriptions(void (*)(const char *, int, void *),
 		    void *);
+
+/* cluster_presence.c: presence across the cluster (owner worker) */
+void		 cluster_presence_parent_init(void);
+void		 cluster_presence_ready(void);
+void		 cluster_presence_changed(const u_int8_t *, size_t);
+void		 cluster_presence_channel(struct sbuf *);
 
 /* cluster_answer.c: requests answered, gathered from every worker */
 void		 cluster_answer_init(void);

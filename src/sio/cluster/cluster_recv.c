@@ -8,6 +8,8 @@
  *                                      (serverCount) count this process
  *   SUBSCRIBE  <prefix>-korio#<nsp>#    filtered broadcasts of korio nodes
  *
+ * and once, <prefix>-presence#changed (cluster_presence.c).
+ *
  * korio makes no requests of its own, so it needs no response channel.
  *
  * A broadcast is decoded (cluster_codec.c); this node's own echo (its
@@ -88,6 +90,11 @@ cluster_subscriptions(void (*fn)(const char *, int, void *), void *arg)
 		fn(sbuf_cstr(&b), 0, arg);
 		sbuf_free(&b);
 	}
+
+	sbuf_init(&b);
+	cluster_presence_channel(&b);
+	fn(sbuf_cstr(&b), 0, arg);
+	sbuf_free(&b);
 }
 
 void
@@ -118,6 +125,8 @@ cluster_recv(const char *chan, size_t clen, const u_int8_t *d, size_t len)
 		if ((n = recv_nsp(chan + 9, clen - 9, &rest)) != NULL &&
 		    *rest == '\0')
 			cluster_answer(n, d, len);
+	} else if (clen == 17 && !memcmp(chan, "-presence#changed", 17)) {
+		cluster_presence_changed(d, len);
 	} else if (clen > 7 && !memcmp(chan, "-korio#", 7)) {
 		if ((n = recv_nsp(chan + 7, clen - 7, &rest)) != NULL &&
 		    *rest == '\0')

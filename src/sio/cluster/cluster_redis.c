@@ -527,8 +527,11 @@ credis_ready(struct credis_conn *c)
 	c->up = 1;
 	c->backoff = CREDIS_BACKOFF_MIN;
 	credis_state();
-	if (c->role == CREDIS_PUB)
+	if (c->role == CREDIS_PUB) {
 		credis_flush();
+		if (cluster_owner())
+			cluster_presence_ready();
+	}
 }
 
 static void
@@ -571,8 +574,9 @@ credis_state(void)
 	if (cluster_owner()) {
 		if (!credis_ever) {
 			kore_log(LOG_NOTICE, "redis: connected to %s:%d, "
-			    "cluster prefix %s", credis_host, credis_port,
-			    cluster_prefix());
+			    "cluster prefix %s, node %s", credis_host,
+			    credis_port, cluster_prefix(),
+			    sio_cluster_node_id());
 		} else if (credis_logged) {
 			kore_log(LOG_NOTICE, "redis: %s:%d is back, "
 			    "resubscribed", credis_host, credis_port);
@@ -580,6 +584,42 @@ credis_state(void)
 	}
 	credis_ever = 1;
 	credis_logged = 0;
+}
+
+/*
+ * Whether a command can go on the publisher now (it is up, and hiredis
+ * is not tearing the connection down: then it refuses commands).
+ */
+int
+credis_command_ok(void)
+{
+	return (credis_pub != NULL && credis_pub->up &&
+	    credis_pub->ac != NULL &&
+	    !(credis_pub->ac->c.flags & (REDIS_DISCONNECTING |
+	    REDIS_FREEING)));
+}
+
+/*
+ * A command of argc C strings on the publisher, now, its reply to fn
+ * (may be NULL) with arg; 1 if sent. Nothing is queued: a command while
+ * Redis is down is not sent (0), and fn is not called. A command sent
+ * gets its reply, or NULL when the connection goes first.
+ */
+int
+credis_command(credis_reply_fn fn, void *arg, int argc, const char **argv)
+{
+	size_t		*len;
+	int		 i, ok;
+
+	if (!credis_command_ok())
+		return (0);
+	len = sbuf_xcalloc((size_t)argc, sizeof(*len));
+	for (i = 0; i < argc; i++)
+		len[i] = strlen(argv[i]);
+	ok = redisAsyncCommandArgv(credis_pub->ac, fn, arg, argc, argv,
+	    len) == REDIS_OK;
+	free(len);
+	return (ok);
 }
 
 /*

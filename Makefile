@@ -428,3 +428,18 @@ bench: bench-build
 
 bench-quick: bench-build
 	$(NODE) bench/run.mjs --quick
+
+# make soak: 5000 sockets churning against korio (WORKERS=2, SQLite) with
+# REST writes for SOAK_MINUTES; RSS and fds of every korio process into
+# bench/out/soak-*.csv and .png; fails when they grow (bench/soak.mjs).
+# make soak-ci: the same for 2 minutes (make test).
+SOAK_MINUTES	?= 30
+
+.PHONY: soak soak-ci
+
+soak: all npm-deps
+	SOAK_MINUTES=$(SOAK_MINUTES) KORIO_BIN=$(abspath $(KORIO)) \
+	    $(NODE) bench/soak.mjs
+
+soak-ci:
+	@$(MAKE) --no-print-directory soak SOAK_MINUTES=2

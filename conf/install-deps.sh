@@ -5,7 +5,7 @@ set -eu
 
 PKGS="kore dpkg-dev patch make gcc pkg-config clang libclang-rt-14-dev \
 libjansson-dev libjwt-dev libmongoc-dev libsqlite3-dev libssl-dev libunistring-dev \
-chromium sqlite3 python3-socketio python3-requests python3-websocket \
+chromium sqlite3 python3-socketio python3-requests python3-websocket gnuplot-nox \
 systemd"
 
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

@@ -7,6 +7,7 @@
 #   make fuzz       run every libFuzzer target, an hour in all, and merge
 #                   what it found into fuzz/corpus/<target> (minimised)
 #   make deb        the Debian package, build/deb/korio_<version>_<arch>.deb
+#   make soak       5000 sockets churning for SOAK_MINUTES (30); soak-ci: 2
 #
 # Kore itself is compiled from the sources Debian ships (KORE_SOURCE, never
 # modified) with the patches of patches/ applied to a copy of them

@@ -17,12 +17,13 @@
 // The run is cut into cycles (5 minutes in a 30-minute run, 30 s in a
 // 2-minute one); at the end of each the churn pauses: every socket leaves,
 // the writers stop, and every korio process must come back to the file
-// descriptors it had before the first socket (waited for, up to 30 s).
+// descriptors it had at the first pause (waited for, up to 30 s; the first
+// cycle opens the store connections of the workers' threads for good).
 // RSS and fds of every korio process (the parent and each worker, from
 // /proc) are sampled every 10 s into bench/out/soak-<stamp>.csv, plotted
 // into soak-<stamp>.png (gnuplot). After the warm-up (the first third of
 // the run, at least 40 s) the bounds are:
-//   - fds at every pause equal the baseline, in every process;
+//   - fds at every pause equal the first pause's, in every process;
 //   - runs of 10 minutes or more: the least-squares RSS slope over the
 //     churn samples after warm-up is under SOAK_SLOPE_MIB (1) MiB per 10
 //     minutes, per process;

@@ -30,7 +30,7 @@
 //   - every run: RSS at the last pause minus RSS at the first pause after
 //     warm-up, per cycle between them, is under SOAK_CYCLE_MIB (2) MiB per
 //     process (a 30-s cycle is ~7,000 connections, ~3,500 a worker: a
-//     leak of 1 KiB per connection adds 3.5-3.9 MiB a cycle, a healthy
+//     leak of 1 KiB per connection adds 3.4-4.0 MiB a cycle, a healthy
 //     korio 0.3-0.6);
 //   - no refused handshake, CONNECT_ERROR, nack, stuck handshake or
 //     unexpected close; every REST write answered 2xx; events received;

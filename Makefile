@@ -4,8 +4,10 @@
 #   make run        install what is missing, build, serve on 127.0.0.1:4000
 #   make test       install what is missing, build, run every test
 #   make asan       the same binaries built with ASan+UBSan under build/asan
-#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make fuzz       run every libFuzzer target, an hour in all, and merge
+#                   what it found into fuzz/corpus/<target> (minimised)
 #   make deb        the Debian package, build/deb/korio_<version>_<arch>.deb
+#   make soak       5000 sockets churning for SOAK_MINUTES (30); soak-ci: 2
 #
 # Kore itself is compiled from the sources Debian ships (KORE_SOURCE, never
 # modified) with the patches of patches/ applied to a copy of them
@@ -19,7 +21,9 @@ KORE_PATCHES	:= $(sort $(wildcard patches/*.patch))
 KORE_TREE	:= $(abspath build/kore-src)
 KORE_FLAVOR	?=
 NODE		?= node
-FUZZ_SECONDS	?= 60
+# make fuzz: an hour in all, shared by the targets (FUZZ_TARGETS, fuzz.mk).
+FUZZ_HOUR	?= 3600
+FUZZ_SECONDS	?= $(shell expr $(FUZZ_HOUR) / $(words $(FUZZ_TARGETS)))
 FUZZ_SMOKE	?= 5
 
 PKGS		:= jansson libjwt libmongoc-1.0 sqlite3 libcrypto hiredis
@@ -88,7 +92,7 @@ mime_json	:= application/json
 mime_conf	:= text/plain
 asset_mime	= $(or $(mime_$(subst .,,$(suffix $(1)))),text/plain)
 
-.PHONY: all run test asan fuzz fuzz-smoke unit unit-mongo integ deps npm-deps \
+.PHONY: all run test asan fuzz fuzz-run fuzz-smoke unit unit-mongo integ deps npm-deps \
 	clean kodev-check check-layers kore-src deb
 
 all: $(KORIO) $(FIXTURE)
@@ -347,16 +351,29 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BIN)/%)
 
-fuzz: fuzz-build
+# New inputs go to build/fuzz/corpus/<target>; fuzz/corpus/<target> (the
+# tree's corpus) is read. make fuzz then merges (-merge=1) into the tree
+# only the inputs that add coverage to what it holds: a small corpus that
+# every later run, fuzz-smoke too, starts from.
+fuzz-run: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build/fuzz/corpus/$$t; \
 		echo "== fuzz $$t ($(FUZZ_SECONDS)s)"; \
 		$(FUZZ_BIN)/$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -print_final_stats=1 \
 		    build/fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
+fuzz: fuzz-run
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== merge $$t into fuzz/corpus/$$t"; \
+		mkdir -p fuzz/corpus/$$t; \
+		$(FUZZ_BIN)/$$t -merge=1 fuzz/corpus/$$t \
+		    build/fuzz/corpus/$$t || exit 1; \
+	done
+
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE)
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SMOKE)
 
 test: deps
 	@$(MAKE) --no-print-directory check-layers
@@ -441,3 +458,18 @@ bench: bench-build
 
 bench-quick: bench-build
 	$(NODE) bench/run.mjs --quick
+
+# make soak: 5000 sockets churning against korio (WORKERS=2, SQLite) with
+# REST writes for SOAK_MINUTES; RSS and fds of every korio process into
+# bench/out/soak-*.csv and .png; fails when they grow (bench/soak.mjs).
+# make soak-ci: the same for 2 minutes (make test).
+SOAK_MINUTES	?= 30
+
+.PHONY: soak soak-ci
+
+soak: all npm-deps
+	SOAK_MINUTES=$(SOAK_MINUTES) KORIO_BIN=$(abspath $(KORIO)) \
+	    $(NODE) bench/soak.mjs
+
+soak-ci:
+	@$(MAKE) --no-print-directory soak SOAK_MINUTES=2

@@ -5,8 +5,8 @@ set -eu
 
 PKGS="kore dpkg-dev patch make gcc pkg-config clang libclang-rt-14-dev \
 libjansson-dev libjwt-dev libmongoc-dev libsqlite3-dev libssl-dev libunistring-dev \
-libhiredis-dev redis-server \
-chromium sqlite3 python3-socketio python3-requests python3-websocket \
+libhiredis-dev \
+chromium sqlite3 python3-socketio python3-requests python3-websocket gnuplot-nox \
 systemd nginx redis-server"
 
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

@@ -382,8 +382,8 @@ test: deps
 	@$(MAKE) --no-print-directory integ
 	@$(MAKE) --no-print-directory VARIANT=asan all unit unit-mongo
 	@$(MAKE) --no-print-directory VARIANT=asan INTEG_MONGO=0 INTEG_PROXY=0 integ
-	@$(MAKE) --no-print-directory fuzz-smoke
-	@$(MAKE) --no-print-directory kodev-check
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse \
+	    soak-ci fuzz-smoke kodev-check
 	@echo "make test: all suites passed"
 
 # The layering rules of src/ (conf/check-layers.sh says which).

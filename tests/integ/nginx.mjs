@@ -17,6 +17,8 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { freePort } from "./harness.mjs";
+
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 export const NGINX_CONF = path.join(root, "conf/nginx-korio.conf");
 
@@ -27,17 +29,6 @@ export function nginxBin() {
   throw new Error("nginx is needed (apt-get install nginx; conf/install-deps.sh lists it)");
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // The README's server configuration with its placeholders filled in.
 export function korioConf(listen, upstream) {

@@ -50,6 +50,7 @@ static int	 mp_rd_ext(struct mp_rd *, uint32_t, size_t, int);
 static int	 mp_rd_container(struct mp_rd *, uint32_t, uint8_t, uint64_t,
 		    int);
 static double	 mp_timeclip(double);
+static double	 mp_ts_ms(double, uint64_t);
 static void	 mp_put_head(struct sbuf *, uint8_t, uint64_t, int);
 static int	 mp_put_object(struct sbuf *, const json_t *,
 		    const struct cc_bin *, size_t, int);
@@ -238,6 +239,13 @@ mp_timeclip(double t)
 	return ((double)(int64_t)t + 0.0);
 }
 
+/* A msgpack timestamp (seconds, nanoseconds) as a JS Date's time value. */
+static double
+mp_ts_ms(double s, uint64_t ns)
+{
+	return (mp_timeclip(s * 1e3 + (double)ns / 1e6));
+}
+
 /* fixext 1/2/4/8/16: notepack.io's dates and undefined, else [type, buf]. */
 static int
 mp_rd_fixext(struct mp_rd *r, uint32_t idx, size_t len)
@@ -272,13 +280,11 @@ mp_rd_fixext(struct mp_rd *r, uint32_t idx, size_t len)
 			/* Legacy: signed 64-bit milliseconds. */
 			s = (double)(int32_t)(uint32_t)hi * 4294967296.0;
 			ms = s + (double)lo;
+			nd->v.d = mp_timeclip(ms);
 		} else {
-			s = (double)(hi & 0x3) * 4294967296.0;
-			s = s + (double)lo;
-			ms = s * 1e3;
-			ms = ms + (double)(hi >> 2) / 1e6;
+			s = (double)(hi & 0x3) * 4294967296.0 + (double)lo;
+			nd->v.d = mp_ts_ms(s, hi >> 2);
 		}
-		nd->v.d = mp_timeclip(ms);
 		return (0);
 	}
 
@@ -301,7 +307,7 @@ mp_rd_ext(struct mp_rd *r, uint32_t idx, size_t len, int ext8)
 	struct mp_node	*nd;
 	int8_t		 type;
 	uint64_t	 ns, lo;
-	double		 s, ms;
+	double		 s;
 
 	if (mp_rd_take(r, 1, &p) == -1)
 		return (-1);
@@ -322,12 +328,10 @@ mp_rd_ext(struct mp_rd *r, uint32_t idx, size_t len, int ext8)
 			return (-1);
 		ns = mp_be(p, 4);
 		lo = mp_be(p + 8, 4);
-		s = (double)(int32_t)(uint32_t)mp_be(p + 4, 4) * 4294967296.0;
-		s = s + (double)lo;
-		ms = s * 1e3;
-		ms = ms + (double)ns / 1e6;
+		s = (double)(int32_t)(uint32_t)mp_be(p + 4, 4) * 4294967296.0 +
+		    (double)lo;
 		nd->kind = MP_DATE;
-		nd->v.d = mp_timeclip(ms);
+		nd->v.d = mp_ts_ms(s, ns);
 		return (0);
 	}
 

@@ -16,7 +16,6 @@
 #include "cluster_mp.h"
 #include "codec/sio_packet.h"
 
-static json_t	*cc_json_load(const uint8_t *, size_t);
 static int	 cc_rooms_json(struct cc_mem *, const json_t *,
 		    struct cc_list *);
 static void	 cc_flags_json(const json_t *, struct cc_flags *);
@@ -41,22 +40,6 @@ cc_req_free(struct cc_req *q)
 		json_decref(q->json);
 	cc_mem_free(&q->mem);
 	cc_req_init(q);
-}
-
-/* A JSON value (integers too big for jansson as doubles, as in JS). */
-static json_t *
-cc_json_load(const uint8_t *buf, size_t len)
-{
-	json_t		*json;
-	json_error_t	 err;
-
-	json = json_loadb((const char *)buf, len, JSON_DECODE_ANY |
-	    JSON_ALLOW_NUL, &err);
-	if (json == NULL && json_error_code(&err) == json_error_numeric_overflow)
-		json = json_loadb((const char *)buf, len, JSON_DECODE_ANY |
-		    JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);
-
-	return (json);
 }
 
 /* A JSON array of room names (strings or numbers) into l. */
@@ -260,7 +243,7 @@ cc_req_decode(const uint8_t *buf, size_t len, struct cc_req *q)
 		return (-1);
 
 	if (buf[0] == '{')
-		q->json = cc_json_load(buf, len);
+		q->json = sio_packet_parse_json(buf, len);
 	else {
 		/* msgpack: a map, read through its JSON text. */
 		if (mp_parse(&m->nodes, buf, len) == -1 ||
@@ -270,7 +253,7 @@ cc_req_decode(const uint8_t *buf, size_t len, struct cc_req *q)
 		js = cc_js(m);
 		if (mp_js_value(&js, 0) == -1)
 			return (-1);
-		q->json = cc_json_load(m->text.data, m->text.len);
+		q->json = sio_packet_parse_json(m->text.data, m->text.len);
 	}
 	if (q->json == NULL ||
 	    cc_req_fields(q, &rooms, &except, &targets, &uid, &rid) == -1)
@@ -340,7 +323,7 @@ cc_req_encode_ack(struct sbuf *out, const char *rid, const uint8_t *json,
 	int		 rc;
 
 	arg = NULL;
-	if (json != NULL && (arg = cc_json_load(json, len)) == NULL)
+	if (json != NULL && (arg = sio_packet_parse_json(json, len)) == NULL)
 		return (-1);
 
 	start = out->len;

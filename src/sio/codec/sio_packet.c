@@ -71,7 +71,6 @@ static int	 sio_packet_decode_nsp(struct sio_packet *, const uint8_t **,
 		    const uint8_t *);
 static int	 sio_packet_decode_ack(struct sio_packet *, const uint8_t **,
 		    const uint8_t *);
-static json_t	*sio_packet_parse_json(const uint8_t *, size_t);
 static int	 sio_packet_reserved(const json_t *);
 static int	 sio_packet_payload_valid(int, const json_t *);
 static int	 sio_packet_placeholder_num(const json_t *, size_t);
@@ -249,7 +248,7 @@ sio_packet_payload_valid(int type, const json_t *data)
  * allowed, nothing else). Strings may hold NUL ("\u0000"), as in JS. Integers too big for json_int_t make the
  * whole value parse again with all numbers as doubles.
  */
-static json_t *
+json_t *
 sio_packet_parse_json(const uint8_t *buf, size_t len)
 {
 	json_t		*json;

@@ -88,6 +88,7 @@ int		 sio_packet_reasm_binary(struct sio_packet_reasm *,
 		    struct sio_packet *, const uint8_t *, size_t);
 int		 sio_packet_reasm_pending(const struct sio_packet_reasm *);
 void		 sio_packet_reasm_clear(struct sio_packet_reasm *);
+json_t		*sio_packet_parse_json(const uint8_t *, size_t);
 
 /* sio_json.c */
 void		 sio_packet_json(struct sbuf *, const json_t *);

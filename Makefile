@@ -415,7 +415,7 @@ clean:
 #   make bench-cluster fan-out through Redis across two nodes, korio A+B
 #                     (WORKERS=2 each) vs two Node peers with the Redis
 #                     adapter, N = 1000 and 10000 split over the nodes, on
-#                     CongoDB (bench/cluster.mjs, ~5 min; make bench runs
+#                     CongoDB (bench/cluster.mjs, ~2 min; make bench runs
 #                     it after bench/run.mjs)
 
 BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow

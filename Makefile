@@ -412,10 +412,15 @@ clean:
 #                     korio's fan-out also on the sync protocol (korio-sync)
 #                     and with recovery off (korio-norec)
 #   make bench-quick  the same at N = 1000 only, shorter wrk runs (< 2 min)
+#   make bench-cluster fan-out through Redis across two nodes, korio A+B
+#                     (WORKERS=2 each) vs two Node peers with the Redis
+#                     adapter, N = 1000 and 10000 split over the nodes, on
+#                     CongoDB (bench/cluster.mjs, ~2 min; make bench runs
+#                     it after bench/run.mjs)
 
 BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow
 
-.PHONY: bench bench-quick bench-build bench-deps
+.PHONY: bench bench-quick bench-build bench-deps bench-cluster
 
 bench/build/loadgen: bench/loadgen.c
 	@mkdir -p bench/build
@@ -455,9 +460,16 @@ bench-build: bench-deps
 
 bench: bench-build
 	$(NODE) bench/run.mjs
+	$(NODE) bench/cluster.mjs
 
 bench-quick: bench-build
 	$(NODE) bench/run.mjs --quick
+
+# The cluster peer runs on MongoDB: its modules without better-sqlite3 do.
+bench-cluster: bench-deps
+	@$(MAKE) --no-print-directory VARIANT=plain korio
+	@$(MAKE) --no-print-directory bench/build/loadgen $(PEER_MODULES)
+	$(NODE) bench/cluster.mjs
 
 # make soak: 5000 sockets churning against korio (WORKERS=2, SQLite) with
 # REST writes for SOAK_MINUTES; RSS and fds of every korio process into

@@ -11,6 +11,7 @@
  *
  *   loadgen fanout --port P --state FILE --sizes 1000,10000 --pid PID
  *                  [--posts 50] [--warmup 5] [--batch 500] [--json OUT]
+ *                  [--port2 P2] [--pid PID,PID,...]
  *       for each size N (ascending; sockets are added, never dropped):
  *       connects sockets up to N (socket i is member i % U; the first U
  *       sockets are one per member so presence traffic stays small),
@@ -31,6 +32,12 @@
  *       For each POST it records the write time and, per socket, the
  *       receive time (CLOCK_MONOTONIC) of its todo:created, and the
  *       server's CPU time (utime+stime) over the measured posts.
+ *
+ * Two nodes of a cluster (bench/cluster.mjs): with --port2 the odd sockets
+ * connect to P2, the even ones (and every REST request) to P; --pid then
+ * takes a comma-separated list (each node's parent, redis-server), and the
+ * CPU and RSS figures are the sums over every listed process and all its
+ * descendants.
  *
  * A broadcast event may carry one more argument last, a string (the
  * offset of Socket.IO's connection-state recovery): it is accepted in both
@@ -294,10 +301,13 @@ ms(uint64_t ns)
 
 /* ---- server processes: PID and all its descendants -------------------- */
 
+#define MAX_ROOTS	8
+
 struct procstat {
 	uint64_t	cpu_ticks;	/* utime + stime */
 	uint64_t	rss_bytes;
 	int		nprocs;
+	uint64_t	root_ticks[MAX_ROOTS];	/* each --pid's tree */
 };
 
 static int
@@ -332,12 +342,15 @@ proc_read_stat(int pid, int *ppid, uint64_t *ticks, uint64_t *rss_pages)
 	return (1);
 }
 
+static int	g_roots[MAX_ROOTS];
+static int	g_nroots;
+
 static void
-proc_sample(int root, struct procstat *ps)
+proc_sample(struct procstat *ps)
 {
 	int		 pids[4096], ppids[4096], in[4096];
 	uint64_t	 ticks[4096], rss[4096];
-	int		 n = 0, i, changed, pid;
+	int		 n = 0, i, k, changed, pid, found;
 	DIR		*d;
 	struct dirent	*de;
 	long		 page = sysconf(_SC_PAGESIZE);
@@ -352,7 +365,10 @@ proc_sample(int root, struct procstat *ps)
 		if (!proc_read_stat(pid, &ppids[n], &ticks[n], &rss[n]))
 			continue;
 		pids[n] = pid;
-		in[n] = (pid == root);
+		in[n] = 0;	/* 1 + the index of its root */
+		for (k = 0; k < g_nroots; k++)
+			if (pid == g_roots[k])
+				in[n] = 1 + k;
 		n++;
 	}
 	closedir(d);
@@ -366,7 +382,7 @@ proc_sample(int root, struct procstat *ps)
 				continue;
 			for (j = 0; j < n; j++) {
 				if (in[j] && pids[j] == ppids[i]) {
-					in[i] = 1;
+					in[i] = in[j];
 					changed = 1;
 					break;
 				}
@@ -378,11 +394,18 @@ proc_sample(int root, struct procstat *ps)
 		if (!in[i])
 			continue;
 		ps->cpu_ticks += ticks[i];
+		ps->root_ticks[in[i] - 1] += ticks[i];
 		ps->rss_bytes += rss[i] * (uint64_t)page;
 		ps->nprocs++;
 	}
-	if (ps->nprocs == 0)
-		die("server process %d is gone", root);
+	for (k = 0; k < g_nroots; k++) {
+		found = 0;
+		for (i = 0; i < n; i++)
+			if (pids[i] == g_roots[k])
+				found = 1;
+		if (!found)
+			die("server process %d is gone", g_roots[k]);
+	}
 }
 
 static double
@@ -422,6 +445,7 @@ struct conn {
 	int		 fd;
 	int		 state;
 	int		 connected;
+	int		 port;
 	uint32_t	 events;
 	struct buf	 in;
 	struct buf	 out;
@@ -449,8 +473,10 @@ struct hreq {
 };
 
 static struct sockaddr_in	 g_addr;
+static struct sockaddr_in	 g_addr2;	/* --port2: the odd sockets */
 static const char		*g_host = "127.0.0.1";
 static int			 g_port = 4000;
+static int			 g_port2;
 static int			 g_epfd = -1;
 static struct conn		**g_fds;
 static int			 g_maxfd;
@@ -485,11 +511,12 @@ ep_set(struct conn *c, uint32_t ev)
 }
 
 static struct conn *
-conn_new(int kind)
+conn_new(int kind, int second)
 {
 	struct conn		*c;
 	struct epoll_event	 e;
-	int			 fd, one = 1;
+	struct sockaddr_in	*to = second ? &g_addr2 : &g_addr;
+	int			 fd, one = 1, port = second ? g_port2 : g_port;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -497,13 +524,14 @@ conn_new(int kind)
 	if (fd >= g_maxfd)
 		die("fd %d over the table (%d)", fd, g_maxfd);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&g_addr, sizeof(g_addr)) == -1 &&
+	if (connect(fd, (struct sockaddr *)to, sizeof(*to)) == -1 &&
 	    errno != EINPROGRESS)
-		die("connect to %s:%d: %s", g_host, g_port, strerror(errno));
+		die("connect to %s:%d: %s", g_host, port, strerror(errno));
 
 	c = xcalloc(1, sizeof(*c));
 	c->kind = kind;
 	c->fd = fd;
+	c->port = port;
 	c->events = EPOLLIN | EPOLLOUT;
 	memset(&e, 0, sizeof(e));
 	e.events = c->events;
@@ -672,7 +700,7 @@ ws_start(struct conn *c)
 	    "Connection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\n"
 	    "Sec-WebSocket-Version: 13\r\n"
-	    "\r\n", g_host, g_port, c->key);
+	    "\r\n", g_host, c->port, c->key);
 	c->state = WS_UPGRADE;
 	conn_send(c, req, (size_t)n);
 }
@@ -1229,7 +1257,7 @@ http_kick(void)
 		if (g_http_nidle > 0) {
 			c = g_http_idle[--g_http_nidle];
 		} else if (g_http_conns < g_http_max) {
-			c = conn_new(K_HTTP);
+			c = conn_new(K_HTTP, 0);
 			g_http_conns++;
 		} else {
 			return;
@@ -1346,7 +1374,7 @@ conn_event(struct conn *c, uint32_t ev)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
 			err = errno;
 		if (err != 0)
-			die("connect to %s:%d: %s", g_host, g_port,
+			die("connect to %s:%d: %s", g_host, c->port,
 			    strerror(err));
 		c->connected = 1;
 		if (c->kind == K_WS)
@@ -1438,6 +1466,8 @@ net_init(void)
 	g_addr.sin_port = htons((uint16_t)g_port);
 	if (inet_pton(AF_INET, g_host, &g_addr.sin_addr) != 1)
 		die("bad host %s", g_host);
+	g_addr2 = g_addr;
+	g_addr2.sin_port = htons((uint16_t)g_port2);
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)now_ns());
 }
@@ -1671,7 +1701,8 @@ connect_to(int target, int batch)
 		if (upto > target)
 			upto = target;
 		for (i = g_nws; i < upto; i++) {
-			struct conn	*c = conn_new(K_WS);
+			struct conn	*c = conn_new(K_WS,
+			    g_port2 > 0 && (i & 1));
 
 			c->idx = i;
 			c->user = i % g_users;
@@ -1741,7 +1772,7 @@ fan_one(int seq, int timeout_ms)
 	} else {
 		if (g_http_conns >= g_http_max)
 			die("no HTTP connection free for the fan-out POST");
-		g_post_conn = conn_new(K_HTTP);
+		g_post_conn = conn_new(K_HTTP, 0);
 		g_http_conns++;
 		if (!loop_until(post_conn_ready, 10000))
 			die("could not connect for the fan-out POST");
@@ -1780,6 +1811,8 @@ struct result {
 	double		first_p50, resp_p50, resp_p99;
 	double		dps;
 	double		cpu_ms;
+	double		root_cpu_ms[MAX_ROOTS];
+	double		window_s;
 	double		client_cpu_ms;
 	double		rss_base_kib, rss_kib, rss_per_conn_kib;
 	double		connect_s;
@@ -1790,11 +1823,11 @@ struct result {
 };
 
 static void
-fan_phase(int size, int posts, int warmup, int batch, int pid,
+fan_phase(int size, int posts, int warmup, int batch,
     int timeout_ms, int gap_ms, uint64_t rss_base, struct result *res)
 {
 	struct procstat	 a, b, ps;
-	uint64_t	*lat, *first, *resp, t, sum = 0;
+	uint64_t	*lat, *first, *resp, t, tw, sum = 0;
 	double		 ca, cb;
 	int		 i, total = posts + warmup;
 
@@ -1806,7 +1839,7 @@ fan_phase(int size, int posts, int warmup, int batch, int pid,
 	connect_to(size, batch);
 	res->connect_s = (double)(now_ns() - t) / 1e9;
 	settle(1000, 30000);
-	proc_sample(pid, &ps);
+	proc_sample(&ps);
 	res->nprocs = ps.nprocs;
 	res->rss_base_kib = (double)rss_base / 1024.0;
 	res->rss_kib = (double)ps.rss_bytes / 1024.0;
@@ -1834,15 +1867,17 @@ fan_phase(int size, int posts, int warmup, int batch, int pid,
 		fan_one(i, timeout_ms);
 		loop_for(gap_ms);
 	}
-	proc_sample(pid, &a);
+	proc_sample(&a);
 	ca = self_cpu_ms();
+	tw = now_ns();
 	for (i = warmup; i < total; i++) {
 		fan_one(i, timeout_ms);
 		if (i + 1 < total)
 			loop_for(gap_ms);
 	}
-	proc_sample(pid, &b);
+	proc_sample(&b);
 	cb = self_cpu_ms();
+	res->window_s = (double)(now_ns() - tw) / 1e9;
 	/* late duplicates would show up here */
 	loop_for(500);
 	for (i = 0; i < total; i++) {
@@ -1875,6 +1910,9 @@ fan_phase(int size, int posts, int warmup, int batch, int pid,
 	res->resp_p99 = ms(pct(resp, (size_t)posts, 99));
 	res->dps = (double)size * posts / ((double)sum / 1e9);
 	res->cpu_ms = ticks_ms(b.cpu_ticks - a.cpu_ticks) / posts;
+	for (i = 0; i < g_nroots; i++)
+		res->root_cpu_ms[i] = ticks_ms(b.root_ticks[i] -
+		    a.root_ticks[i]) / posts;
 	res->client_cpu_ms = (cb - ca) / posts;
 	free(lat);
 	free(first);
@@ -1893,12 +1931,12 @@ fan_phase(int size, int posts, int warmup, int batch, int pid,
 
 static int
 cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
-    int batch, int pid, int timeout_ms, int gap_ms, const char *json,
-    const char *label)
+    int batch, const char *pids, int timeout_ms, int gap_ms,
+    const char *json, const char *label)
 {
 	struct result	 res[16];
 	struct procstat	 base;
-	int		 n = 0, i, sz[16], maxsz = 0;
+	int		 n = 0, i, k, sz[16], maxsz = 0;
 	const char	*p = sizes;
 	FILE		*f;
 
@@ -1923,12 +1961,21 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 	g_ws = xcalloc((size_t)maxsz, sizeof(*g_ws));
 	g_http_max = 1;
 
-	proc_sample(pid, &base);
-	logf_("server %d: %d processes, RSS %.1f MiB before any socket",
-	    pid, base.nprocs, (double)base.rss_bytes / 1048576.0);
+	for (p = pids; *p != '\0' && g_nroots < MAX_ROOTS; ) {
+		if ((g_roots[g_nroots++] = atoi(p)) <= 0)
+			die("--pid: bad process id in %s", pids);
+		if ((p = strchr(p, ',')) == NULL)
+			break;
+		p++;
+	}
+	if (g_nroots == 0 || (p != NULL && *p != '\0'))
+		die("--pid: one to %d process ids, comma-separated", MAX_ROOTS);
+	proc_sample(&base);
+	logf_("server %s: %d processes, RSS %.1f MiB before any socket",
+	    pids, base.nprocs, (double)base.rss_bytes / 1048576.0);
 
 	for (i = 0; i < n; i++)
-		fan_phase(sz[i], posts, warmup, batch, pid, timeout_ms,
+		fan_phase(sz[i], posts, warmup, batch, timeout_ms,
 		    gap_ms, base.rss_bytes, &res[i]);
 
 	if (json != NULL) {
@@ -1938,10 +1985,11 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 		    "\"users\":%d,\"subscribe\":%s,"
 		    "\"pings\":%" PRIu64 ",\"notifications\":%" PRIu64
 		    ",\"other_events\":%" PRIu64 ",\"recovery_offsets\":%"
-		    PRIu64 ",\"connect_pids\":%" PRIu64 ",\"sizes\":[",
+		    PRIu64 ",\"connect_pids\":%" PRIu64 ",\"port\":%d,"
+		    "\"port2\":%d,\"sizes\":[",
 		    label ? label : "", g_sync ? "sync" : "todo", g_users,
 		    g_subscribe ? "true" : "false", g_pings, g_notifications,
-		    g_other_events, g_offsets, g_connect_pids);
+		    g_other_events, g_offsets, g_connect_pids, g_port, g_port2);
 		for (i = 0; i < n; i++) {
 			struct result	*r = &res[i];
 
@@ -1955,13 +2003,18 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 			    "\"rss_base_kib\":%.0f,\"rss_kib\":%.0f,"
 			    "\"rss_per_conn_kib\":%.3f,\"connect_s\":%.2f,"
 			    "\"server_procs\":%d,\"presence_msgs\":%" PRIu64
-			    ",\"presence_bytes\":%" PRIu64 "}",
+			    ",\"presence_bytes\":%" PRIu64 ","
+			    "\"window_s\":%.3f,\"cpu_ms_per_fanout_by_pid\":{",
 			    i ? "," : "", r->n, r->posts, r->p50, r->p99,
 			    r->mean, r->min, r->max, r->first_p50,
 			    r->resp_p50, r->resp_p99, r->dps, r->cpu_ms,
 			    r->client_cpu_ms, r->rss_base_kib, r->rss_kib,
 			    r->rss_per_conn_kib, r->connect_s, r->nprocs,
-			    r->presence_msgs, r->presence_bytes);
+			    r->presence_msgs, r->presence_bytes, r->window_s);
+			for (k = 0; k < g_nroots; k++)
+				fprintf(f, "%s\"%d\":%.3f", k ? "," : "",
+				    g_roots[k], r->root_cpu_ms[k]);
+			fprintf(f, "}}");
 		}
 		fprintf(f, "]}\n");
 		if (fclose(f) != 0)
@@ -1988,7 +2041,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: loadgen setup  --port P [--host H] --users U --seed K "
 	    "--state FILE [--par 8]\n"
-	    "       loadgen fanout --port P [--host H] --state FILE --pid PID\n"
+	    "       loadgen fanout --port P [--port2 P2] [--host H] --state FILE\n"
+	    "                      --pid PID[,PID...]\n"
 	    "                      [--sizes 1000,10000] [--posts 50] "
 	    "[--warmup 5] [--batch 500]\n"
 	    "                      [--timeout-ms 60000] [--gap-ms 20] "
@@ -2003,7 +2057,8 @@ main(int argc, char **argv)
 	const char	*cmd, *state = NULL, *sizes = "1000,10000", *json = NULL;
 	const char	*label = NULL;
 	int		 users = 100, seed = 20, posts = 50, warmup = 5;
-	int		 batch = 500, pid = 0, timeout_ms = 60000, gap_ms = 20;
+	const char	*pids = NULL;
+	int		 batch = 500, timeout_ms = 60000, gap_ms = 20;
 	int		 i;
 
 	if (argc < 2)
@@ -2041,7 +2096,9 @@ main(int argc, char **argv)
 		else if (!strcmp(a, "--batch"))
 			batch = atoi(v);
 		else if (!strcmp(a, "--pid"))
-			pid = atoi(v);
+			pids = v;
+		else if (!strcmp(a, "--port2"))
+			g_port2 = atoi(v);
 		else if (!strcmp(a, "--timeout-ms"))
 			timeout_ms = atoi(v);
 		else if (!strcmp(a, "--gap-ms"))
@@ -2069,9 +2126,9 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "setup"))
 		return (cmd_setup(users, seed, state));
 	if (!strcmp(cmd, "fanout")) {
-		if (pid <= 0)
+		if (pids == NULL)
 			die("fanout needs --pid of the server");
-		return (cmd_fanout(state, sizes, posts, warmup, batch, pid,
+		return (cmd_fanout(state, sizes, posts, warmup, batch, pids,
 		    timeout_ms, gap_ms, json, label));
 	}
 	usage();

@@ -20,6 +20,14 @@
  *     (UTF-8 byte) order for strings (stock uses localeCompare).
  *  5. Optional persistence: canonical EJSON written through a *.tmp file
  *     and rename, every 5 s when something changed and on SIGTERM/SIGINT.
+ *  6. hello answers with one topologyVersion for the server's life (stock
+ *     makes a new processId each time), and an awaitable hello (one that
+ *     carries topologyVersion and maxAwaitTimeMS: the streaming monitors
+ *     of libmongoc's pools and of the Node driver) is answered after
+ *     maxAwaitTimeMS (at most 10 s), as mongod does while nothing changes.
+ *     Stock answers at once and libmongoc's monitor asks again at once:
+ *     each korio process whose pool had been used spun 250-500 ms of CPU
+ *     a second (bench/cluster.mjs measured it).
  *
  * Usage: node launcher.mjs [port [persist-file]]
  *   port 0 (the default) picks a free port. Binds 127.0.0.1 only. Prints
@@ -36,6 +44,8 @@ import { existsSync } from 'node:fs';
 import {
 	CongoServer, MemoryStorageAdapter, IndexEngine, QueryEngine, plugins,
 } from './node_modules/@push.rocks/smartmongo/dist_ts/congodb/index.js';
+import { HelloHandler } from
+    './node_modules/@push.rocks/smartmongo/dist_ts/congodb/server/handlers/HelloHandler.js';
 
 const { ObjectId, EJSON } = plugins.bson;
 const MSA = MemoryStorageAdapter.prototype;
@@ -168,6 +178,25 @@ for (const m of ['createCollection', 'dropCollection', 'dropDatabase',
 		return (orig.apply(this, args));
 	};
 }
+
+/* Patch 6: one topologyVersion; awaitable hellos wait, as mongod's. */
+const topologyVersion = {
+	processId: new ObjectId(),
+	counter: plugins.bson.Long.fromNumber(0),
+};
+const helloHandle = HelloHandler.prototype.handle;
+
+HelloHandler.prototype.handle = async function (context) {
+	const r = await helloHandle.call(this, context);
+	const c = context.command;
+	const wait = Number(c.maxAwaitTimeMS);
+
+	r.topologyVersion = topologyVersion;
+	if (c.topologyVersion && Number.isFinite(wait) && wait > 0)
+		await new Promise((res) =>
+		    setTimeout(res, Math.min(wait, 10000)).unref());
+	return (r);
+};
 
 /* Patch 3: index specs always come from storage, never a stale cache. */
 IndexEngine.prototype.initialize = async function () {

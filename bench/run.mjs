@@ -102,10 +102,13 @@ function fail(msg) {
   process.exit(2);
 }
 
-for (const [f, what] of [[LOADGEN, 'bench/build/loadgen'], [PROBE, 'bench/build/probe'], [KORIO, './korio'],
+// The peer's modules only when a peer runs (--only korio needs none).
+const PEER_NEEDS = ONLY.some((n) => n.startsWith('peer')) ? [
   [path.join(BENCH, 'peer', 'node_modules', 'socket.io'), 'bench/peer/node_modules (npm ci)'],
   [path.join(BENCH, 'peer', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'),
-    'bench/peer\'s better-sqlite3 (make test installs the peer without it)']]) {
+    'bench/peer\'s better-sqlite3 (make test installs the peer without it)']] : [];
+for (const [f, what] of [[LOADGEN, 'bench/build/loadgen'], [PROBE, 'bench/build/probe'], [KORIO, './korio'],
+  ...PEER_NEEDS]) {
   if (!fs.existsSync(f)) fail(`${what} is missing: run make bench (or make bench-quick)`);
 }
 if (spawnSync('wrk', ['--version']).error) fail('wrk is missing: apt-get install wrk (make bench installs it)');

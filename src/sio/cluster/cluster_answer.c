@@ -94,6 +94,8 @@ static json_t	*answer_sockets(struct sio_nsp *, struct req *);
 static json_t	*answer_socket(struct sio_socket *);
 static json_t	*answer_rooms(struct sio_nsp *);
 static void	answer_rooms_add(const char *, void *);
+static struct sio_socket **answer_collect(struct sio_nsp *, struct req *,
+		    size_t *);
 static void	answer_apply(struct sio_nsp *, struct req *);
 static json_t	*answer_emit_ack(struct sio_nsp *, struct req *);
 static void	answer_ack(struct sio_socket *, json_t *, void *);
@@ -367,6 +369,27 @@ answer_rooms(struct sio_nsp *n)
 	return (a);
 }
 
+/*
+ * The sockets here the request selects, each referenced (the caller
+ * unrefs them and frees the list): acting on one may change the list.
+ */
+static struct sio_socket **
+answer_collect(struct sio_nsp *n, struct req *r, size_t *cnt)
+{
+	struct sio_socket	**list, *so;
+
+	*cnt = 0;
+	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
+	TAILQ_FOREACH(so, &n->sockets, nlist) {
+		if (*cnt < n->count && answer_match(n, so, r)) {
+			sio_socket_ref(so);
+			list[(*cnt)++] = so;
+		}
+	}
+
+	return (list);
+}
+
 /* socketsJoin, socketsLeave, disconnectSockets on this worker. */
 static void
 answer_apply(struct sio_nsp *n, struct req *r)
@@ -374,14 +397,7 @@ answer_apply(struct sio_nsp *n, struct req *r)
 	struct sio_socket	**list, *so;
 	size_t			 i, j, cnt;
 
-	cnt = 0;
-	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
-	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (cnt < n->count && answer_match(n, so, r)) {
-			sio_socket_ref(so);
-			list[cnt++] = so;
-		}
-	}
+	list = answer_collect(n, r, &cnt);
 
 	for (i = 0; i < cnt; i++) {
 		so = list[i];
@@ -413,14 +429,7 @@ answer_emit_ack(struct sio_nsp *n, struct req *r)
 	json_t			*args;
 	size_t			 i, cnt, sent;
 
-	cnt = 0;
-	list = sbuf_xreallocarray(NULL, n->count + 1, sizeof(*list));
-	TAILQ_FOREACH(so, &n->sockets, nlist) {
-		if (cnt < n->count && answer_match(n, so, r)) {
-			sio_socket_ref(so);
-			list[cnt++] = so;
-		}
-	}
+	list = answer_collect(n, r, &cnt);
 
 	event = json_string_value(json_array_get(r->data, 0));
 	sent = 0;

@@ -62,3 +62,9 @@ fuzz_cluster_codec_SRCS = fuzz/fuzz_cluster_codec.c \
     src/sio/cluster/cluster_codec.c src/sio/cluster/cluster_req.c \
     src/sio/cluster/cluster_mp.c src/sio/cluster/cluster_mpjs.c \
     src/sio/codec/sio_packet.c src/sio/codec/sio_json.c src/sio/codec/sbuf.c
+
+# The Engine.IO relay between korio nodes: what another node (or anybody
+# with the Redis) publishes on this node's relay channel.
+FUZZ_TARGETS += fuzz_relay_msg
+fuzz_relay_msg_SRCS = fuzz/fuzz_relay_msg.c src/sio/codec/relay_msg.c \
+    src/sio/codec/sbuf.c

@@ -50,6 +50,7 @@ static void	bus_hello(u_int16_t, const u_int8_t *, size_t);
 
 static sio_bus_fn	bus_handlers[256];
 static bus_restart_fn	bus_restart;
+static bus_remote_fn	bus_remote;
 static struct bus_tag	bus_self;
 static struct bus_tag	*bus_seen;	/* by sender worker id */
 static u_int16_t	bus_nseen;
@@ -97,6 +98,21 @@ bus_hello(u_int16_t src, const u_int8_t *data, size_t len)
 		bus_restart(src);
 }
 
+/* Messages to peers on other nodes go to fn (engine_remote.c). */
+void
+bus_set_remote(bus_remote_fn fn)
+{
+	bus_remote = fn;
+}
+
+/* A message from a peer on another node, to its handler here. */
+void
+bus_deliver(u_int8_t id, u_int16_t src, const u_int8_t *data, size_t len)
+{
+	if (bus_handlers[id] != NULL)
+		bus_handlers[id](src, data, len);
+}
+
 /* fn handles message id from now on, in this worker. */
 void
 bus_register(u_int8_t id, sio_bus_fn fn)
@@ -141,6 +157,13 @@ bus_send(u_int16_t dst, u_int8_t type, const void *head, size_t headlen,
     const void *mid, size_t midlen, const void *payload, size_t len)
 {
 	struct kore_msg		m;
+
+	if (dst >= BUS_REMOTE_FIRST) {
+		if (bus_remote != NULL)
+			bus_remote(dst, type, head, headlen, mid, midlen,
+			    payload, len);
+		return;
+	}
 
 	m.id = type;
 	m.dst = dst;

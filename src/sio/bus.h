@@ -42,6 +42,19 @@ typedef void	(*bus_restart_fn)(u_int16_t);
 #define SIO_MSG_DRAIN		(SIO_MSG_BASE + 17)
 /* Cluster presence: a worker asks the owner, the owner tells the union. */
 #define SIO_MSG_CLUSTER_PRESENCE (SIO_MSG_BASE + 18)
+/* A relay message from another node, to the worker it is for. */
+#define SIO_MSG_RELAY_IN	(SIO_MSG_BASE + 19)
+
+/*
+ * Peers on other korio nodes (engine/engine_remote.c) have ids of their
+ * own, never a worker's: bus_send() to one goes to the remote hook.
+ * BUS_REMOTE_SID: the owner of the session id the message carries.
+ */
+#define BUS_REMOTE_FIRST	0x8000
+#define BUS_REMOTE_SID		0xffff
+
+typedef void	(*bus_remote_fn)(u_int16_t, u_int8_t, const void *, size_t,
+		    const void *, size_t, const void *, size_t);
 
 /* bus.c */
 void		 bus_init(void);
@@ -51,6 +64,8 @@ void		 bus_send(u_int16_t, u_int8_t, const void *, size_t,
 		    const void *, size_t, const void *, size_t);
 void		 bus_send_others(u_int8_t, const void *, size_t);
 void		 bus_on_restart(bus_restart_fn);
+void		 bus_set_remote(bus_remote_fn);
+void		 bus_deliver(u_int8_t, u_int16_t, const u_int8_t *, size_t);
 u_int16_t	 bus_worker_count(void);
 
 #endif /* !SIO_BUS_H */

@@ -29,7 +29,7 @@ struct sio_nsp;
 
 /* Message ids this plugin takes from Kore's application range. */
 #define SIO_MSG_BASE		200
-#define SIO_MSG_COUNT		19
+#define SIO_MSG_COUNT		20
 /* Applications may use ids from here up to 255 (sio_bus_register()). */
 #define SIO_MSG_APP_FIRST	(SIO_MSG_BASE + SIO_MSG_COUNT)
 /* sio_bus_send() to every worker, the sending one included. */
@@ -168,6 +168,7 @@ struct sio_stats {
 	uint64_t	redis_received;		/* messages from Redis */
 	uint64_t	redis_dropped;		/* past REDIS_QUEUE_* */
 	uint64_t	redis_bad;		/* malformed, dropped */
+	uint64_t	remote_relayed;		/* relay messages to nodes */
 };
 
 /*

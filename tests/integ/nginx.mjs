@@ -4,7 +4,7 @@
 // file and error log in a temporary directory, listening on a free
 // loopback port.
 //
-//   const px = await startNginx(upstreamPort, { port });
+//   const px = await startNginx(upstreamPort or [port, port...], { port });
 //   px.url, px.port, px.logs(), await px.stop()
 //
 // The harness puts one in front of every server it starts when
@@ -59,11 +59,20 @@ http {
 `;
 }
 
-export async function startNginx(upstreamPort, { port } = {}) {
+// upstream: a port, or several (round-robin over them, nginx's default:
+// each request and each WebSocket to the next; no sticky sessions).
+export async function startNginx(upstream, { port } = {}) {
   const bin = nginxBin();
   port ??= await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "korio-nginx-"));
-  fs.writeFileSync(path.join(dir, "korio.conf"), korioConf(`127.0.0.1:${port}`, `127.0.0.1:${upstreamPort}`));
+  let conf;
+  if (Array.isArray(upstream)) {
+    const servers = upstream.map((p) => `    server 127.0.0.1:${p};\n`).join("");
+    conf = `upstream korio_nodes {\n${servers}}\n` + korioConf(`127.0.0.1:${port}`, "korio_nodes");
+  } else {
+    conf = korioConf(`127.0.0.1:${port}`, `127.0.0.1:${upstream}`);
+  }
+  fs.writeFileSync(path.join(dir, "korio.conf"), conf);
   fs.writeFileSync(path.join(dir, "nginx.conf"), mainConf(dir));
   const child = spawn(bin, ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log"),
     "-g", "daemon off;"], { stdio: ["ignore", "pipe", "pipe"] });

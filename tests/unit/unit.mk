@@ -90,3 +90,8 @@ test_cluster_url_SRCS = tests/unit/test_cluster_url.c \
 UNIT_TESTS += test_cluster_ids
 test_cluster_ids_SRCS = tests/unit/test_cluster_ids.c \
     src/sio/cluster/cluster_ids.c src/sio/codec/sbuf.c
+
+# The Engine.IO relay's messages between korio nodes (pure).
+UNIT_TESTS += test_relay_msg
+test_relay_msg_SRCS = tests/unit/test_relay_msg.c \
+    src/sio/codec/relay_msg.c src/sio/codec/sbuf.c

@@ -21,7 +21,8 @@
  *   korio_rate_limit_drops_total
  *   korio_redis_connected, korio_redis_published_total,
  *   korio_redis_received_total, korio_redis_dropped_total,
- *   korio_redis_bad_messages_total (cluster mode; 0 without it)
+ *   korio_redis_bad_messages_total, korio_redis_relayed_total
+ *   (cluster mode; 0 without it)
  *   the struct metrics_ext counters (later parts)
  *
  * Series of the HTTP and store families appear once they count
@@ -418,6 +419,10 @@ render_sio(struct prom_buf *b, const struct metrics_block *m)
 	    s->redis_dropped);
 	render_counter(b, "korio_redis_bad_messages_total",
 	    "Malformed messages from Redis, dropped.", s->redis_bad);
+	render_counter(b, "korio_redis_relayed_total",
+	    "Engine.IO relay messages published for another korio node: "
+	    "polling requests, upgrades and WebSocket frames of sessions "
+	    "it owns, and the answers to its own.", s->remote_relayed);
 }
 
 static void

@@ -71,6 +71,7 @@ cluster_parent_init(void)
 		    chars[rnd[i] & 63];
 	}
 	cluster_presence_parent_init();
+	cluster_relay_parent_init();
 }
 
 /*
@@ -87,6 +88,7 @@ cluster_init(void)
 	if (cluster_owner())
 		SIO_STAT_SET(redis_connected, 0);
 	cluster_answer_init();
+	cluster_relay_init();
 	(void)kore_timer_add(cluster_start, 1, NULL, KORE_TIMER_ONESHOT);
 }
 

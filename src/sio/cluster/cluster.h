@@ -61,6 +61,8 @@ void		 cluster_bad(const char *, const char *);
 /* cluster_redis.c: the subscriber and publisher connections */
 void		 credis_init(const char *, int);
 void		 credis_publish(const char *, size_t, const void *, size_t);
+void		 credis_publish_to(const void *, size_t, const void *, size_t,
+		    void (*)(u_int8_t, u_int64_t), u_int8_t, u_int64_t);
 int		 credis_up(void);
 int		 credis_command_ok(void);
 int		 credis_command(credis_reply_fn, void *, int, const char **);
@@ -70,6 +72,12 @@ void		 credis_sub_add(const char *);
 void		 cluster_recv(const char *, size_t, const u_int8_t *, size_t);
 void		 cluster_subscriptions(void (*)(const char *, int, void *),
 		    void *);
+
+/* cluster_relay.c: the Engine.IO relay between korio nodes */
+void		 cluster_relay_parent_init(void);
+void		 cluster_relay_init(void);
+void		 cluster_relay_channel(struct sbuf *);
+void		 cluster_relay_recv(const u_int8_t *, size_t);
 
 /* cluster_presence.c: presence across the cluster (owner worker) */
 void		 cluster_presence_parent_init(void);

@@ -8,7 +8,8 @@
  *                                      (serverCount) count this process
  *   SUBSCRIBE  <prefix>-korio#<nsp>#    filtered broadcasts of korio nodes
  *
- * and once, <prefix>-presence#changed (cluster_presence.c).
+ * and once, <prefix>-presence#changed (cluster_presence.c) and
+ * <prefix>-korio-relay#<tag># (cluster_relay.c).
  *
  * korio makes no requests of its own, so it needs no response channel.
  *
@@ -95,6 +96,11 @@ cluster_subscriptions(void (*fn)(const char *, int, void *), void *arg)
 	cluster_presence_channel(&b);
 	fn(sbuf_cstr(&b), 0, arg);
 	sbuf_free(&b);
+
+	sbuf_init(&b);
+	cluster_relay_channel(&b);
+	fn(sbuf_cstr(&b), 0, arg);
+	sbuf_free(&b);
 }
 
 void
@@ -127,6 +133,9 @@ cluster_recv(const char *chan, size_t clen, const u_int8_t *d, size_t len)
 			cluster_answer(n, d, len);
 	} else if (clen == 17 && !memcmp(chan, "-presence#changed", 17)) {
 		cluster_presence_changed(d, len);
+	} else if (clen > 13 && !memcmp(chan, "-korio-relay#", 13)) {
+		/* Only this node's is subscribed to. */
+		cluster_relay_recv(d, len);
 	} else if (clen > 7 && !memcmp(chan, "-korio#", 7)) {
 		if ((n = recv_nsp(chan + 7, clen - 7, &rest)) != NULL &&
 		    *rest == '\0')

@@ -64,10 +64,19 @@ struct credis_conn {
 	redisAsyncContext	*ac;
 };
 
+/* A sender that wants to know when nobody got its message. */
+struct credis_to {
+	size_t			len;
+	void			(*nobody)(u_int8_t, u_int64_t);
+	u_int8_t		type;
+	u_int64_t		id;
+};
+
 struct credis_msg {
 	TAILQ_ENTRY(credis_msg)	list;
 	size_t			clen;
 	size_t			len;
+	struct credis_to	*to;		/* or NULL */
 	u_int8_t		data[];		/* channel, then payload */
 };
 
@@ -89,9 +98,13 @@ static void	credis_state(void);
 static void	credis_auth_reply(redisAsyncContext *, void *, void *);
 static void	credis_ping_reply(redisAsyncContext *, void *, void *);
 static void	credis_pub_reply(redisAsyncContext *, void *, void *);
+static void	credis_to_reply(redisAsyncContext *, void *, void *);
+static void	credis_enqueue(const char *, size_t, const void *, size_t,
+		    struct credis_to *);
 static void	credis_sub_reply(redisAsyncContext *, void *, void *);
 static void	credis_subscribe(const char *, int, void *);
-static void	credis_send(const char *, size_t, const void *, size_t);
+static void	credis_send(const char *, size_t, const void *, size_t,
+		    struct credis_to *);
 static void	credis_flush(void);
 static void	credis_cmd_reply(redisAsyncContext *, void *, void *);
 static json_t	*credis_json(const redisReply *, int);
@@ -487,6 +500,22 @@ credis_pub_reply(redisAsyncContext *ac, void *r, void *arg)
 	credis_qbytes -= len;
 }
 
+/* The reply to a PUBLISH whose sender wants to know if nobody got it. */
+static void
+credis_to_reply(redisAsyncContext *ac, void *r, void *arg)
+{
+	redisReply		*reply = r;
+	struct credis_to	*to = arg;
+
+	(void)ac;
+	credis_qmsgs--;
+	credis_qbytes -= to->len;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+	    reply->integer == 0)
+		to->nobody(to->type, to->id);
+	free(to);
+}
+
 /* Every message of the subscriber, (p)subscribe confirmations too. */
 static void
 credis_sub_reply(redisAsyncContext *ac, void *r, void *arg)
@@ -629,23 +658,51 @@ credis_command(credis_reply_fn fn, void *arg, int argc, const char **argv)
 void
 credis_publish(const char *chan, size_t clen, const void *p, size_t len)
 {
+	credis_enqueue(chan, clen, p, len, NULL);
+}
+
+/*
+ * The same; if the PUBLISH reaches no subscriber, nobody(type, id) is
+ * called from its reply. (A message dropped or lost with the connection
+ * says nothing: the sender has a timeout for that.)
+ */
+void
+credis_publish_to(const void *chan, size_t clen, const void *p, size_t len,
+    void (*nobody)(u_int8_t, u_int64_t), u_int8_t type, u_int64_t id)
+{
+	struct credis_to	*to;
+
+	to = sbuf_xmalloc(sizeof(*to));
+	to->len = len;
+	to->nobody = nobody;
+	to->type = type;
+	to->id = id;
+	credis_enqueue(chan, clen, p, len, to);
+}
+
+static void
+credis_enqueue(const char *chan, size_t clen, const void *p, size_t len,
+    struct credis_to *to)
+{
 	struct credis_msg	*m;
 
 	if (credis_qmsgs + 1 > sio_conf.redis_queue_max ||
 	    credis_qbytes + len > sio_conf.redis_queue_bytes) {
 		SIO_STAT_ADD(redis_dropped, 1);
+		free(to);
 		return;
 	}
 
 	if (TAILQ_EMPTY(&credis_queue) && credis_pub->up &&
 	    credis_pub->ac != NULL) {
-		credis_send(chan, clen, p, len);
+		credis_send(chan, clen, p, len, to);
 		return;
 	}
 
 	m = sbuf_xmalloc(sizeof(*m) + clen + len);
 	m->clen = clen;
 	m->len = len;
+	m->to = to;
 	memcpy(m->data, chan, clen);
 	memcpy(m->data + clen, p, len);
 	TAILQ_INSERT_TAIL(&credis_queue, m, list);
@@ -654,7 +711,8 @@ credis_publish(const char *chan, size_t clen, const void *p, size_t len)
 }
 
 static void
-credis_send(const char *chan, size_t clen, const void *p, size_t len)
+credis_send(const char *chan, size_t clen, const void *p, size_t len,
+    struct credis_to *to)
 {
 	struct credis_conn	*c;
 	const char		*argv[3];
@@ -667,9 +725,11 @@ credis_send(const char *chan, size_t clen, const void *p, size_t len)
 	argvlen[1] = clen;
 	argv[2] = p;
 	argvlen[2] = len;
-	if (redisAsyncCommandArgv(c->ac, credis_pub_reply,
-	    (void *)(uintptr_t)len, 3, argv, argvlen) != REDIS_OK) {
+	if (redisAsyncCommandArgv(c->ac, to != NULL ? credis_to_reply :
+	    credis_pub_reply, to != NULL ? (void *)to : (void *)(uintptr_t)len,
+	    3, argv, argvlen) != REDIS_OK) {
 		SIO_STAT_ADD(redis_dropped, 1);
+		free(to);
 		return;
 	}
 	credis_qmsgs++;
@@ -688,7 +748,7 @@ credis_flush(void)
 		credis_qmsgs--;
 		credis_qbytes -= m->len;
 		credis_send((const char *)m->data, m->clen,
-		    m->data + m->clen, m->len);
+		    m->data + m->clen, m->len, m->to);
 		free(m);
 	}
 }

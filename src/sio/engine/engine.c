@@ -356,7 +356,11 @@ engine_send_frames(struct eio_session *s, struct sio_frame **f, size_t n)
 		engine_poll_flush(s);
 }
 
-/* A session id: two hex digits naming the owner worker, 18 random chars. */
+/*
+ * A session id: two hex digits naming the owner worker, 18 random chars;
+ * in cluster mode the first 4 of those are the node's tag
+ * (engine_remote.c).
+ */
 static void
 engine_sid_new(char *sid)
 {
@@ -373,10 +377,15 @@ engine_sid_new(char *sid)
 	sid[1] = hex[worker->id & 0xf];
 	for (i = 2; i < SIO_SID_LEN; i++)
 		sid[i] = b64[rnd[i] & 63];
+	if (engine_node_tag[0] != '\0')
+		memcpy(sid + 2, engine_node_tag, strlen(engine_node_tag));
 	sid[SIO_SID_LEN] = '\0';
 }
 
-/* The worker a session id names as owner; -1 for a malformed id. */
+/*
+ * The worker a session id names as owner; BUS_REMOTE_SID for another
+ * node's; -1 for a malformed id.
+ */
 int
 engine_sid_owner(const char *sid)
 {
@@ -394,6 +403,8 @@ engine_sid_owner(const char *sid)
 	if (!isxdigit((unsigned char)sid[0]) ||
 	    !isxdigit((unsigned char)sid[1]))
 		return (-1);
+	if (engine_remote_owner(sid) != -1)
+		return (BUS_REMOTE_SID);
 
 	hex[0] = sid[0];
 	hex[1] = sid[1];
@@ -412,6 +423,8 @@ engine_tick(void *arg, u_int64_t now)
 	u_int64_t		due;
 
 	(void)arg;
+
+	engine_http_expire();
 
 	/*
 	 * The pong is due pingTimeout after the ping was due, not after the

@@ -47,6 +47,19 @@ u_int64_t	 engine_tick_interval(void);
 void		 engine_send_frames(struct eio_session *, struct sio_frame **,
 		    size_t);
 
+/*
+ * engine_remote.c: the relay between korio nodes (cluster/ carries it).
+ * An engine_publish_fn publishes len bytes for the node whose tag (its
+ * RELAY_TAG_LEN chars) is given; if nobody gets them it tells
+ * engine_remote_nobody() the message's type and id.
+ */
+typedef void	(*engine_publish_fn)(const char *, const u_int8_t *, size_t,
+		    u_int8_t, u_int64_t);
+
+void		 engine_remote_enable(const char *, engine_publish_fn);
+int		 engine_remote_in(const u_int8_t *, size_t);
+void		 engine_remote_nobody(u_int8_t, u_int64_t);
+
 /* engine_ws.c */
 void		 engine_send_batch_begin(void);
 void		 engine_send_batch_end(void);

@@ -30,6 +30,13 @@
 struct hmap			engine_http_remote;
 
 static u_int64_t		next_id = 1;
+/* Of those, requests for another node's session, and the last expiry. */
+static size_t			remote_waiting;
+static u_int64_t		remote_expired;
+
+/* How often and after how long a request for another node expires. */
+#define REMOTE_EXPIRE_EVERY	1000
+#define REMOTE_GRACE_MS		5000
 
 static int	engine_http_start(struct http_request *);
 static int	engine_http_upgrade(struct http_request *, int, const char *,
@@ -53,6 +60,7 @@ static struct eio_preq	*preq_new(struct http_request *, int, int,
 			    const char *, u_int16_t);
 static void		 preq_free(struct http_request *);
 static void		 preq_lost(void *, void *);
+static void		 preq_expire(void *, void *);
 
 /* The route handler for every Engine.IO path (kore.conf). */
 int
@@ -547,6 +555,11 @@ preq_new(struct http_request *req, int ep, int kind, const char *sid,
 		hmap_put(&engine_http_remote, &p->id, sizeof(p->id), p);
 		p->registered = 1;
 	}
+	if (owner == BUS_REMOTE_SID) {
+		remote_waiting++;
+		p->deadline = kore_time_ms() + sio_conf.ping_interval +
+		    sio_conf.ping_timeout + REMOTE_GRACE_MS;
+	}
 
 	return (p);
 }
@@ -569,6 +582,8 @@ preq_free(struct http_request *req)
 
 	if (p->registered)
 		(void)hmap_del(&engine_http_remote, &p->id, sizeof(p->id));
+	if (p->owner == BUS_REMOTE_SID)
+		remote_waiting--;
 
 	if (p->status == 0 && p->kind == PREQ_GET) {
 		if ((s = p->s) != NULL) {
@@ -600,13 +615,56 @@ preq_lost(void *value, void *arg)
 	if (p->owner != walk->wid || p->status != 0)
 		return;
 
+	engine_http_unanswered(p);
+	walk->lost++;
+}
+
+/*
+ * A relayed request that will get no answer: 400 "Session ID unknown",
+ * as after any session's end, and the client starts a new one.
+ */
+void
+engine_http_unanswered(struct eio_preq *p)
+{
+	if (p->status != 0)
+		return;
 	if (p->kind == PREQ_WS) {
 		p->status = ATTACH_UNKNOWN;
 		http_request_wakeup(p->req);
 	} else {
 		engine_http_reply(p, 400, CT_JSON, NULL, 0);
 	}
-	walk->lost++;
+}
+
+/*
+ * From the engine's tick: requests for another node's session whose
+ * answer has not come in a ping interval and timeout (a message lost
+ * while Redis restarted, a node that died holding them) end.
+ */
+void
+engine_http_expire(void)
+{
+	u_int64_t	now;
+
+	now = kore_time_ms();
+	if (remote_waiting == 0 || now - remote_expired < REMOTE_EXPIRE_EVERY)
+		return;
+	remote_expired = now;
+	hmap_foreach(&engine_http_remote, preq_expire, &now);
+}
+
+static void
+preq_expire(void *value, void *arg)
+{
+	struct eio_preq		*p = value;
+	u_int64_t		*now = arg;
+
+	if (p->owner == BUS_REMOTE_SID && p->status == 0 &&
+	    p->deadline <= *now) {
+		sio_log(LOG_NOTICE, p->sid, "eio: session %s: its node did "
+		    "not answer a relayed request, ending it", p->sid);
+		engine_http_unanswered(p);
+	}
 }
 
 /*

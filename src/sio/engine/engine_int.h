@@ -146,6 +146,7 @@ struct eio_preq {
 	int			status;
 	int			ctype;
 	int			registered;
+	u_int64_t		deadline;	/* another node's session */
 	struct sbuf		body;
 };
 
@@ -206,6 +207,12 @@ void		 engine_drain_init(void);
 
 /* engine_relay.c */
 void		 engine_relay_init(void);
+void		 engine_relay_ws_end(struct eio_ws *);
+
+/* engine_remote.c */
+extern char	 engine_node_tag[];
+
+int		 engine_remote_owner(const char *);
 
 /* frame.c */
 int		 frame_send_ws(struct connection *, struct sio_frame *,
@@ -218,5 +225,7 @@ extern struct hmap		engine_http_remote;
 void		 engine_http_reply(struct eio_preq *, int, int, const void *,
 		    size_t);
 size_t		 engine_http_lost(u_int16_t);
+void		 engine_http_unanswered(struct eio_preq *);
+void		 engine_http_expire(void);
 
 #endif /* !SIO_ENGINE_INT_H */

@@ -28,7 +28,6 @@ static void	engine_msg_head(struct sio_msg *, const u_int8_t *, size_t,
 		    const char *);
 static void	engine_relay_lost(u_int16_t);
 static void	relay_ws_collect(void *, void *);
-static void	relay_ws_end(struct eio_ws *);
 static struct eio_session *engine_msg_session(const u_int8_t *, size_t,
 		    struct sio_msg *, const u_int8_t **, size_t *);
 
@@ -87,7 +86,7 @@ engine_relay_lost(u_int16_t wid)
 	walk.ws = sbuf_xcalloc(engine_ws_remote.count + 1, sizeof(*walk.ws));
 	hmap_foreach(&engine_ws_remote, relay_ws_collect, &walk);
 	for (i = 0; i < walk.n; i++)
-		relay_ws_end(walk.ws[i]);
+		engine_relay_ws_end(walk.ws[i]);
 	free(walk.ws);
 
 	sio_log(LOG_NOTICE, NULL, "eio: worker %u started again: %zu "
@@ -96,8 +95,8 @@ engine_relay_lost(u_int16_t wid)
 }
 
 /* A relayed WebSocket whose session is gone: closed, out of the table. */
-static void
-relay_ws_end(struct eio_ws *w)
+void
+engine_relay_ws_end(struct eio_ws *w)
 {
 	(void)hmap_del(&engine_ws_remote, &w->id, sizeof(w->id));
 	ENGINE_STATS_RELAYED();
@@ -329,5 +328,5 @@ engine_msg_ws_close(u_int16_t src, const u_int8_t *data, size_t len)
 
 	if ((w = hmap_get(&engine_ws_remote, &m.id, sizeof(m.id))) == NULL)
 		return;
-	relay_ws_end(w);
+	engine_relay_ws_end(w);
 }

@@ -662,9 +662,11 @@ credis_publish(const char *chan, size_t clen, const void *p, size_t len)
 }
 
 /*
- * The same; if the PUBLISH reaches no subscriber, nobody(type, id) is
- * called from its reply. (A message dropped or lost with the connection
- * says nothing: the sender has a timeout for that.)
+ * The same, for a message that is worth nothing later (a relayed
+ * request): if the PUBLISH reaches no subscriber, or Redis is down, or
+ * the queue is full, nobody(type, id) is called, from the reply or at
+ * once. (One lost with the connection says nothing: the sender has a
+ * timeout for that.)
  */
 void
 credis_publish_to(const void *chan, size_t clen, const void *p, size_t len,
@@ -689,6 +691,16 @@ credis_enqueue(const char *chan, size_t clen, const void *p, size_t len,
 	if (credis_qmsgs + 1 > sio_conf.redis_queue_max ||
 	    credis_qbytes + len > sio_conf.redis_queue_bytes) {
 		SIO_STAT_ADD(redis_dropped, 1);
+		if (to != NULL) {
+			to->nobody(to->type, to->id);
+			free(to);
+		}
+		return;
+	}
+
+	/* What must be answered now is not kept for later: nobody gets it. */
+	if (to != NULL && !(credis_pub->up && credis_pub->ac != NULL)) {
+		to->nobody(to->type, to->id);
 		free(to);
 		return;
 	}

@@ -136,6 +136,9 @@ engine_http_upgrade(struct http_request *req, int ep, const char *sid,
 		engine_msg_send(owner, SIO_MSG_WS_ATTACH,
 		    &(struct sio_msg){ .ep = ep, .id = p->id },
 		    sid, SIO_SID_LEN, NULL, 0);
+		/* Another node's that could not be reached has its answer. */
+		if (p->status != 0)
+			return (engine_http_finish(req, p));
 		http_request_sleep(req);
 		return (KORE_RESULT_RETRY);
 	}
@@ -169,6 +172,8 @@ engine_http_poll(struct http_request *req, int ep, const char *sid,
 		    .id = p->id }, sid, SIO_SID_LEN,
 		    p->kind == PREQ_POST ? body : NULL,
 		    p->kind == PREQ_POST ? bodylen : 0);
+		if (p->status != 0)
+			return (engine_http_finish(req, p));
 		http_request_sleep(req);
 		return (KORE_RESULT_RETRY);
 	}

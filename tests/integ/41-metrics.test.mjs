@@ -51,6 +51,7 @@ const FAMILIES = {
   korio_redis_received_total: "counter",
   korio_redis_dropped_total: "counter",
   korio_redis_bad_messages_total: "counter",
+  korio_redis_relayed_total: "counter",
 };
 
 const get = (srv, headers = {}) => fetch(`${srv.url}/metrics`, { headers });

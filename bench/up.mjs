@@ -67,8 +67,9 @@ const CFG = {
   batch: Number(env('UP_BATCH', 250)),
   probe_rounds: Number(env('UP_PROBE_ROUNDS', 20)),
   port: Number(env('UP_PORT', 4401)),
+  peer_cluster: Number(env('UP_PEER_CLUSTER', 0)),
 };
-const ONLY = arg('--only', 'korio,peer').split(',');
+const ONLY = arg('--only', CFG.peer_cluster > 0 ? 'korio,peer,peerc' : 'korio,peer').split(',');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
 const OUT = path.resolve(arg('--out', path.join(BENCH, 'out', `up-${stamp}`)));
 fs.mkdirSync(OUT, { recursive: true });
@@ -188,11 +189,13 @@ function run(cmd, argv) {
   return new Promise((resolve) => {
     const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     tools.add(p);
-    let out = '', err = '';
+    let out = '', err = '', part = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => {
       err += d;
-      for (const l of d.toString().split('\n')) if (l.startsWith('loadgen: ') || l.startsWith('LOADGEN')) log(`  ${l}`);
+      const lines = (part + d).split('\n');
+      part = lines.pop();
+      for (const l of lines) if (l.startsWith('loadgen: ') || l.startsWith('LOADGEN')) log(`  ${l}`);
     });
     p.on('exit', (code, sig) => { tools.delete(p); resolve({ code, sig, out, err }); });
   });
@@ -210,8 +213,14 @@ const SPECS = {
       MAX_CONNECTIONS_PER_ADDRESS: '0' },
     sizes: [PEER_N, N].filter((x, i, a) => a.indexOf(x) === i).sort((a, b) => a - b) },
   peer: { name: 'peer', cmd: process.execPath, args: [path.join(BENCH, 'peer', 'server.js')],
-    env: { WORKERS: '1', NODE_ENV: 'production' }, sizes: CFG.peer_sizes },
+    env: { WORKERS: '1', NODE_ENV: 'production' }, sizes: CFG.peer_sizes, fresh: true },
 };
+// UP_PEER_CLUSTER=K: the peer as a node:cluster of K workers too (sticky
+// primary, cluster adapter), at PEER_N and N in one loadgen run.
+if (CFG.peer_cluster > 0) {
+  SPECS.peerc = { name: 'peerc', cmd: process.execPath, args: [path.join(BENCH, 'peer', 'server.js')],
+    env: { WORKERS: String(CFG.peer_cluster), NODE_ENV: 'production' }, sizes: SPECS.korio.sizes };
+}
 
 async function setup(s) {
   const state = path.join(OUT, `state-${s.name}.txt`);
@@ -270,21 +279,39 @@ log(`config: ${JSON.stringify(CFG)}; source addresses ${BIND}; open files ${resu
 
 // 2. korio, then the peer, one at a time on fresh servers
 let port = CFG.port;
+const CRASH = /exited with status (?!0\b)\d+|\(hdlr: [^)]*\) gone|worker \d+ died|Segmentation|Aborted|FATAL ERROR/;
+async function finish(s) {
+  await sleep(2000);
+  await stopServer(s);
+  const crash = fs.readFileSync(s.logFile, 'utf8').split('\n').filter((l) => CRASH.test(l));
+  if (crash.length) fail(`${s.name} crashed: ${crash.join(' | ')}`);
+  fs.rmSync(s.dataDir, { recursive: true, force: true });
+}
 for (const name of ONLY) {
   const spec = SPECS[name];
-  if (!spec) fail(`unknown server ${name} (korio, peer)`);
-  const s = await startServer(spec, port++);
-  const state = await setup(s);
+  if (!spec) fail(`unknown server ${name} (${Object.keys(SPECS).join(', ')})`);
   const res = { sizes: [], runs: [] };
-  if (name === 'korio') {
-    const r = await fanout(s, state, spec.sizes, 'korio');
-    if (r.failed) fail(`loadgen fanout against korio: ${r.failed}`);
-    res.sizes = r.sizes;
-    res.runs.push(r);
+  if (!spec.fresh) {
+    // korio: all sizes in one loadgen run (sockets added, never dropped)
+    const s = await startServer(spec, port++);
+    const r = await fanout(s, await setup(s), spec.sizes, name);
+    if (r.failed && name === 'korio') fail(`loadgen fanout against korio: ${r.failed}`);
+    if (r.failed) {
+      res.limit = { n: spec.sizes[spec.sizes.length - 1], why: r.failed, largest_n: 0 };
+      log(`${name}: failed: ${r.failed}`);
+    } else {
+      res.sizes = r.sizes;
+      res.runs.push(r);
+    }
+    await finish(s);
   } else {
-    // each size on a fresh loadgen: the largest N reached is known if one fails
+    // the peer: each size on a fresh server (V8's heap from the run before
+    // would be counted otherwise) and a fresh loadgen; the largest N
+    // reached is known if one fails
     for (const n of spec.sizes) {
-      const r = await fanout(s, state, [n], `${name}-${n}`);
+      const s = await startServer({ ...spec, name: `${name}-${n}` }, port++);
+      const r = await fanout(s, await setup(s), [n], `${name}-${n}`);
+      await finish(s);
       if (r.failed) {
         res.limit = { n, why: r.failed, largest_n: res.sizes.length ? res.sizes[res.sizes.length - 1].n : 0 };
         log(`${name}: N=${n} not reached: ${r.failed}`);
@@ -292,15 +319,8 @@ for (const name of ONLY) {
       }
       res.sizes.push(...r.sizes);
       res.runs.push(r);
-      await sleep(2000);
     }
   }
-  await sleep(2000);
-  await stopServer(s);
-  const crash = fs.readFileSync(s.logFile, 'utf8').split('\n')
-    .filter((l) => /exited with status (?!0\b)\d+|\(hdlr: [^)]*\) gone|worker \d+ died|Segmentation|Aborted|FATAL ERROR/.test(l));
-  if (crash.length) fail(`${name} crashed: ${crash.join(' | ')}`);
-  fs.rmSync(s.dataDir, { recursive: true, force: true });
   results.servers[name] = { env: spec.env, ...res };
 }
 
@@ -312,36 +332,44 @@ results.loadavg_end = loadavg();
 
 const f = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '-' : Number(v).toFixed(d));
 const fx = (a, b) => (a === undefined || b === undefined || !b ? '-' : `${(a / b).toFixed(2)}x`);
-const K = results.servers.korio, P = results.servers.peer, pr = results.probe;
+const K = results.servers.korio, P = results.servers.peer, PC = results.servers.peerc, pr = results.probe;
 const at = (srv, n) => srv?.sizes.find((x) => x.n === n);
 // the floor: the probe's CPU per send at PEER_N, times n
 const floorCpu = (n) => (pr ? (pr.cpu_ms / pr.n) * n : undefined);
 const bound = (n) => (pr ? ((pr.cpu_ms + pr.reader_cpu_ms) / pr.n) * n / 2 : undefined);
 const rows = [];
-const row = (metric, k, p, ratio) => rows.push([metric, k, p, ratio]);
+// One metric: korio, the peer, korio/peer; with UP_PEER_CLUSTER the
+// cluster peer and korio/cluster peer after them.
+const row = (metric, v, d, ratio = true) => {
+  const [k, p, c] = [K, P, PC].map(v);
+  const r = [metric, f(k, d), f(p, d), ratio ? fx(k, p) : ''];
+  if (PC) r.push(f(c, d), ratio ? fx(k, c) : '');
+  rows.push(r);
+};
+const text = (metric, ...cells) => rows.push([metric, ...cells, ...Array(PC ? 5 : 3).fill('')].slice(0, PC ? 6 : 4));
 for (const n of [N, PEER_N].filter((x, i, a) => a.indexOf(x) === i)) {
-  const k = at(K, n), p = at(P, n);
-  row(`N=${n}: sockets ready after (s)`, f(k?.connect_s, 1), f(p?.connect_s, 1), '');
-  row(`N=${n}: server RSS before the first socket (MiB)`, f(k && k.rss_base_kib / 1024, 1), f(p && p.rss_base_kib / 1024, 1), '');
-  row(`N=${n}: server RSS with N idle sockets (MiB)`, f(k && k.rss_kib / 1024, 1), f(p && p.rss_kib / 1024, 1),
-    fx(k?.rss_kib, p?.rss_kib));
-  row(`N=${n}: RSS per idle socket (KiB)`, f(k?.rss_per_conn_kib, 2), f(p?.rss_per_conn_kib, 2),
-    fx(k?.rss_per_conn_kib, p?.rss_per_conn_kib));
-  row(`N=${n}: fan-out, request -> last delivery p50 (ms)`, f(k?.p50_ms, 1), f(p?.p50_ms, 1), fx(k?.p50_ms, p?.p50_ms));
-  row(`N=${n}: fan-out, request -> last delivery p99 (ms)`, f(k?.p99_ms, 1), f(p?.p99_ms, 1), fx(k?.p99_ms, p?.p99_ms));
-  row(`N=${n}: deliveries per second`, f(k?.deliveries_per_s, 0), f(p?.deliveries_per_s, 0),
-    fx(k?.deliveries_per_s, p?.deliveries_per_s));
-  row(`N=${n}: server CPU per fan-out, all processes (ms)`, f(k?.cpu_ms_per_fanout, 1), f(p?.cpu_ms_per_fanout, 1),
-    fx(k?.cpu_ms_per_fanout, p?.cpu_ms_per_fanout));
-  row(`N=${n}: kernel floor, probe's send CPU${n === PEER_N ? '' : ` at ${PEER_N} scaled to N`} (ms)`, f(floorCpu(n), 1), '', '');
-  row(`N=${n}: server CPU per fan-out / floor`, fx(k?.cpu_ms_per_fanout, floorCpu(n)), fx(p?.cpu_ms_per_fanout, floorCpu(n)), '');
-  row(`N=${n}: 2-core bound, (send + receive CPU) / 2 (ms)`, f(bound(n), 1), '', '');
-  row(`N=${n}: loadgen CPU per fan-out, all its processes (ms)`, f(k?.loadgen_cpu_ms_per_fanout, 1),
-    f(p?.loadgen_cpu_ms_per_fanout, 1), '');
+  const get = (field, scale = 1) => (srv) => { const x = at(srv, n)?.[field]; return x === undefined ? undefined : x * scale; };
+  row(`N=${n}: sockets ready after (s)`, get('connect_s'), 1, false);
+  row(`N=${n}: server RSS before the first socket (MiB)`, get('rss_base_kib', 1 / 1024), 1, false);
+  row(`N=${n}: server RSS with N idle sockets (MiB)`, get('rss_kib', 1 / 1024), 1);
+  row(`N=${n}: RSS per idle socket (KiB)`, get('rss_per_conn_kib'), 2);
+  row(`N=${n}: fan-out, request -> last delivery p50 (ms)`, get('p50_ms'), 1);
+  row(`N=${n}: fan-out, request -> last delivery p99 (ms)`, get('p99_ms'), 1);
+  row(`N=${n}: deliveries per second`, get('deliveries_per_s'), 0);
+  row(`N=${n}: server CPU per fan-out, all processes (ms)`, get('cpu_ms_per_fanout'), 1);
+  text(`N=${n}: kernel floor, the probe's send CPU${n === PEER_N ? '' : ` at N=${PEER_N}, scaled to N`} (ms)`, f(floorCpu(n), 1));
+  const cpu = (srv) => at(srv, n)?.cpu_ms_per_fanout;
+  text(`N=${n}: server CPU per fan-out / floor`, fx(cpu(K), floorCpu(n)), fx(cpu(P), floorCpu(n)), '',
+    fx(cpu(PC), floorCpu(n)));
+  text(`N=${n}: 2-core bound, (send + receive CPU) / 2 (ms)`, f(bound(n), 1));
+  row(`N=${n}: loadgen CPU per fan-out, all its processes (ms)`, get('loadgen_cpu_ms_per_fanout'), 1, false);
 }
-const head = `| metric | korio (1 server, ${CFG.workers} workers) | peer (1 process) | korio/peer |`;
-let md = `${head}\n| --- | --- | --- | --- |\n` + rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+const cols = [`korio (1 server, ${CFG.workers} workers)`, 'peer (1 process)', 'korio/peer',
+  ...(PC ? [`peer (cluster of ${CFG.peer_cluster})`, 'korio/peer cluster'] : [])];
+let md = `| metric | ${cols.join(' | ')} |\n|${' --- |'.repeat(cols.length + 1)}\n` +
+  rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
 if (P?.limit) md += `\nthe peer: N=${P.limit.n} not reached (largest N reached: ${P.limit.largest_n}): ${P.limit.why}\n`;
+if (PC?.limit) md += `\nthe cluster peer: failed on the way to N=${PC.limit.n}: ${PC.limit.why}\n`;
 const kproc = K?.runs[0];
 md += `\n${results.seconds} s, load average ${results.loadavg_start} at the start, ${results.loadavg_end} at the end; ` +
   `korio WORKERS=${CFG.workers} WORKER_MAX_CONNECTIONS=${CFG.worker_max} MAX_CONNECTIONS_PER_ADDRESS=0; ` +

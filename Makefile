@@ -419,8 +419,9 @@ clean:
 #                     it after bench/run.mjs)
 #   make bench-up     100,000 idle authenticated sockets in one korio (6
 #                     workers) and a fan-out to all of them; the Node peer
-#                     at the 19,000 one process can hold; the floor
-#                     (bench/up.mjs, ~5 min; make bench runs it last)
+#                     at the 19,000 one process can hold and as a cluster
+#                     of 6 at both N; the floor (bench/up.mjs, ~10 min;
+#                     make bench runs it last)
 
 BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow
 

@@ -4,7 +4,8 @@
 // all of them; the Node peer (one process) at the largest N it can hold,
 // in the same run. `make bench-up` builds everything and calls this.
 //
-//   node bench/up.mjs [--only korio,peer] [--out DIR]
+//   node bench/up.mjs [--only korio,peer,peerc] [--out DIR]   (~10 min;
+//   UP_PEER_CLUSTER=0: korio and the one-process peer, ~3 min)
 //
 // What limits the setup (bench/RESULTS.md, "Up"): a process may open at
 // most 20000 files here (hard limit, no CAP_SYS_RESOURCE to raise it), so
@@ -18,7 +19,9 @@
 //     runs with MAX_CONNECTIONS_PER_ADDRESS=0 (no cap);
 //   - the peer, one Node process, holds at most ~19,900 sockets: it is
 //     measured at UP_PEER_N (19000), and korio at that N too, in the same
-//     loadgen run as korio's N, so the two compare at the same N;
+//     loadgen run as korio's N, so the two compare at the same N; the peer
+//     as a node:cluster of UP_PEER_CLUSTER (6) workers (@socket.io/sticky,
+//     cluster adapter) is measured at both N, as korio;
 //   - the kernel floor (bench/build/probe: one sender, N loopback TCP
 //     pairs) needs 2 x N descriptors over its two processes: it runs at
 //     UP_PEER_N, and its per-send CPU is scaled to N.
@@ -67,7 +70,7 @@ const CFG = {
   batch: Number(env('UP_BATCH', 250)),
   probe_rounds: Number(env('UP_PROBE_ROUNDS', 20)),
   port: Number(env('UP_PORT', 4401)),
-  peer_cluster: Number(env('UP_PEER_CLUSTER', 0)),
+  peer_cluster: Number(env('UP_PEER_CLUSTER', 6)),
 };
 const ONLY = arg('--only', CFG.peer_cluster > 0 ? 'korio,peer,peerc' : 'korio,peer').split(',');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
@@ -215,8 +218,9 @@ const SPECS = {
   peer: { name: 'peer', cmd: process.execPath, args: [path.join(BENCH, 'peer', 'server.js')],
     env: { WORKERS: '1', NODE_ENV: 'production' }, sizes: CFG.peer_sizes, fresh: true },
 };
-// UP_PEER_CLUSTER=K: the peer as a node:cluster of K workers too (sticky
-// primary, cluster adapter), at PEER_N and N in one loadgen run.
+// UP_PEER_CLUSTER=K (6; 0: none): the peer as a node:cluster of K workers
+// too (sticky primary, cluster adapter), at PEER_N and N in one loadgen
+// run, as korio.
 if (CFG.peer_cluster > 0) {
   SPECS.peerc = { name: 'peerc', cmd: process.execPath, args: [path.join(BENCH, 'peer', 'server.js')],
     env: { WORKERS: String(CFG.peer_cluster), NODE_ENV: 'production' }, sizes: SPECS.korio.sizes };

@@ -353,7 +353,7 @@ const row = (metric, v, d, ratio = true) => {
 const text = (metric, ...cells) => rows.push([metric, ...cells, ...Array(PC ? 5 : 3).fill('')].slice(0, PC ? 6 : 4));
 for (const n of [N, PEER_N].filter((x, i, a) => a.indexOf(x) === i)) {
   const get = (field, scale = 1) => (srv) => { const x = at(srv, n)?.[field]; return x === undefined ? undefined : x * scale; };
-  row(`N=${n}: sockets ready after (s)`, get('connect_s'), 1, false);
+  row(`N=${n}: connecting the sockets added since the N before (s)`, get('connect_s'), 1, false);
   row(`N=${n}: server RSS before the first socket (MiB)`, get('rss_base_kib', 1 / 1024), 1, false);
   row(`N=${n}: server RSS with N idle sockets (MiB)`, get('rss_kib', 1 / 1024), 1);
   row(`N=${n}: RSS per idle socket (KiB)`, get('rss_per_conn_kib'), 2);

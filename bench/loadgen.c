@@ -12,6 +12,7 @@
  *   loadgen fanout --port P --state FILE --sizes 1000,10000 --pid PID
  *                  [--posts 50] [--warmup 5] [--batch 500] [--json OUT]
  *                  [--port2 P2] [--pid PID,PID,...]
+ *                  [--procs K] [--bind ADDR,ADDR,...]
  *       for each size N (ascending; sockets are added, never dropped):
  *       connects sockets up to N (socket i is member i % U; the first U
  *       sockets are one per member so presence traffic stays small),
@@ -32,6 +33,15 @@
  *       For each POST it records the write time and, per socket, the
  *       receive time (CLOCK_MONOTONIC) of its todo:created, and the
  *       server's CPU time (utime+stime) over the measured posts.
+ *
+ * Many sockets (bench/up.mjs): with --procs K the sockets are held by K
+ * worker processes the fanout process forks (socket i by worker i % K,
+ * each worker under its own open-files limit, connecting --batch of its
+ * own at a time), which answer the server's pings, check every delivery
+ * as above and count it in memory the group shares; the parent makes the
+ * POSTs and reads the figures. With --bind A,B,... socket i connects from
+ * source address i % (number of addresses) (each has its own ~28k
+ * ephemeral ports towards the server's one address and port).
  *
  * Two nodes of a cluster (bench/cluster.mjs): with --port2 the odd sockets
  * connect to P2, the even ones (and every REST request) to P; --pid then
@@ -55,10 +65,13 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -426,7 +439,7 @@ self_cpu_ms(void)
 
 /* ---- connections and the loop ----------------------------------------- */
 
-enum kind { K_WS = 1, K_HTTP };
+enum kind { K_WS = 1, K_HTTP, K_CTL };
 
 enum ws_state {
 	WS_CONNECTING, WS_UPGRADE, WS_OPEN_WAIT, WS_AUTH_WAIT, WS_ACK_WAIT,
@@ -473,6 +486,8 @@ struct hreq {
 };
 
 static struct sockaddr_in	 g_addr;
+static struct in_addr		 g_bind[64];	/* --bind */
+static int			 g_nbind;
 static struct sockaddr_in	 g_addr2;	/* --port2: the odd sockets */
 static const char		*g_host = "127.0.0.1";
 static int			 g_port = 4000;
@@ -492,6 +507,7 @@ static struct conn		*g_http_idle[64];
 static int			 g_http_nidle;
 
 static void	conn_close(struct conn *);
+static void	ctl_input(struct conn *);
 static void	conn_flush(struct conn *);
 static void	http_kick(void);
 
@@ -510,8 +526,31 @@ ep_set(struct conn *c, uint32_t ev)
 	c->events = ev;
 }
 
+/*
+ * --bind: socket src binds to the source address src % n before its
+ * connect (the kernel picks the port at connect, for the whole 4-tuple:
+ * ~28k ports per source address instead of per machine).
+ */
+static void
+conn_bind(int fd, int src)
+{
+	struct sockaddr_in	sa;
+	int			one = 1;
+
+	if (src < 0 || g_nbind == 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr = g_bind[src % g_nbind];
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		die("bind to %s: %s", inet_ntoa(sa.sin_addr), strerror(errno));
+}
+
+/* A connection to the server (second: --port2); src: see conn_bind. */
 static struct conn *
-conn_new(int kind, int second)
+conn_new(int kind, int second, int src)
 {
 	struct conn		*c;
 	struct epoll_event	 e;
@@ -524,6 +563,7 @@ conn_new(int kind, int second)
 	if (fd >= g_maxfd)
 		die("fd %d over the table (%d)", fd, g_maxfd);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn_bind(fd, src);
 	if (connect(fd, (struct sockaddr *)to, sizeof(*to)) == -1 &&
 	    errno != EINPROGRESS)
 		die("connect to %s:%d: %s", g_host, port, strerror(errno));
@@ -630,6 +670,28 @@ static int		 g_nposts;
 static struct post	*g_posts;
 static int		 g_expect;	/* sockets that must get each post */
 static uint64_t		 g_rx_now;
+
+/*
+ * --procs K: the sockets are held by K worker processes (socket i by
+ * worker i % K), forked by the process that makes the POSTs and reads the
+ * server's figures. Every process has its own open-files limit; the posts
+ * (counts, first and last receive times) live in memory the group shares
+ * and are updated with atomics. See "a group of loadgen processes".
+ */
+#define MAX_PROCS	32
+#define MAX_POSTS	4096
+
+static int		 g_procs = 1;
+static int		 g_worker = -1;		/* -1: alone, or the parent */
+static struct post	*g_shposts;		/* MAX_POSTS, shared */
+static char		(*g_evid)[OID_LEN + 1];	/* a worker's, per post */
+static int		 g_ctl_out[MAX_PROCS];	/* write ends of the pipes */
+
+static int
+own(int i)
+{
+	return (g_worker < 0 || i % g_procs == g_worker);
+}
 
 static void
 ws_send_text(struct conn *c, const char *p, size_t n)
@@ -740,9 +802,10 @@ parse_title(const char *t, int *phase, int *seq)
 static void
 ws_delivery(struct conn *c, const char *what, const char *p, size_t n)
 {
-	char		 title[64], pid[OID_LEN + 1], id[OID_LEN + 1];
-	int		 phase, seq;
+	char		 title[64], pid[OID_LEN + 1], id[OID_LEN + 1], *ev;
+	int		 phase, seq, count;
 	struct post	*po;
+	uint64_t	 t;
 
 	pid[0] = '\0';
 	if (!json_str(p, n, "title", title, sizeof(title)) ||
@@ -768,26 +831,41 @@ ws_delivery(struct conn *c, const char *what, const char *p, size_t n)
 		    "twice", c->idx, c->user, what, title);
 	c->seen[seq] = 1;
 	po = &g_posts[seq];
-	if (po->t0 == 0)
+	if (__atomic_load_n(&po->t0, __ATOMIC_ACQUIRE) == 0)
 		die("socket #%d got %s before it was posted", c->idx, title);
-	/* every copy names the same todo, the one the POST made */
-	if (po->ev_id[0] == '\0') {
-		memcpy(po->ev_id, id, sizeof(po->ev_id));
-		if (po->id[0] != '\0' && strcmp(po->id, id) != 0)
+	/*
+	 * Every copy names the same todo, the one the POST made. A worker
+	 * of a group compares its own copies, and with the POST's answer at
+	 * the end of the phase (the parent writes it meanwhile).
+	 */
+	ev = g_worker >= 0 ? g_evid[seq] : po->ev_id;
+	if (ev[0] == '\0') {
+		memcpy(ev, id, OID_LEN + 1);
+		if (g_worker < 0 && po->id[0] != '\0' &&
+		    strcmp(po->id, id) != 0)
 			die("socket #%d: %s %s is todo %s, the POST made %s",
 			    c->idx, what, title, id, po->id);
-	} else if (memcmp(po->ev_id, id, OID_LEN) != 0) {
+	} else if (memcmp(ev, id, OID_LEN) != 0) {
 		die("socket #%d: %s %s is todo %s, others got %s", c->idx,
-		    what, title, id, po->ev_id);
+		    what, title, id, ev);
 	}
-	if (po->count == 0 || g_rx_now < po->first)
-		po->first = g_rx_now;
-	if (g_rx_now > po->last)
-		po->last = g_rx_now;
-	po->count++;
-	if (po->count > g_expect)
+	t = __atomic_load_n(&po->first, __ATOMIC_RELAXED);
+	while ((t == 0 || g_rx_now < t) && !__atomic_compare_exchange_n(
+	    &po->first, &t, g_rx_now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	t = __atomic_load_n(&po->last, __ATOMIC_RELAXED);
+	while (g_rx_now > t && !__atomic_compare_exchange_n(&po->last, &t,
+	    g_rx_now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	count = __atomic_add_fetch(&po->count, 1, __ATOMIC_ACQ_REL);
+	if (count > g_expect)
 		die("DUPLICATE: %s delivered %d times to %d sockets", title,
-		    po->count, g_expect);
+		    count, g_expect);
+	/* the worker that completes a post wakes the parent */
+	if (count == g_expect && g_worker >= 0 &&
+	    write(g_ctl_out[0], "D\n", 2) != 2)
+		die("worker %d: write to the parent: %s", g_worker,
+		    strerror(errno));
 }
 
 /*
@@ -905,6 +983,9 @@ ws_packet(struct conn *c, const char *p, size_t n)
 
 	if (n == 0)
 		die("socket #%d: empty Engine.IO packet", c->idx);
+	/* quiet (settle()) means nothing but Engine.IO pings */
+	if (p[0] != '2')
+		g_last_rx = g_rx_now;
 
 	switch (p[0]) {
 	case '2':	/* ping */
@@ -1160,6 +1241,7 @@ ws_input(struct conn *c, const char *p, size_t n)
 		if (!has_header(c->in.d, hl, "Sec-WebSocket-Accept", accept))
 			die("socket #%d: bad Sec-WebSocket-Accept", c->idx);
 		c->state = WS_OPEN_WAIT;
+		g_last_rx = g_rx_now;
 		buf_consume(&c->in, hl);
 		if (c->in.len == 0)
 			return;
@@ -1257,7 +1339,7 @@ http_kick(void)
 		if (g_http_nidle > 0) {
 			c = g_http_idle[--g_http_nidle];
 		} else if (g_http_conns < g_http_max) {
-			c = conn_new(K_HTTP, 0);
+			c = conn_new(K_HTTP, 0, -1);
 			g_http_conns++;
 		} else {
 			return;
@@ -1292,6 +1374,7 @@ http_input(struct conn *c, const char *p, size_t n)
 	struct hreq	*r;
 	const char	*v;
 
+	g_last_rx = g_rx_now;
 	buf_add(&c->in, p, n);
 	for (;;) {
 		if (c->in.len == 0)
@@ -1370,6 +1453,10 @@ conn_event(struct conn *c, uint32_t ev)
 	int	err;
 	socklen_t el = sizeof(err);
 
+	if (c->kind == K_CTL) {
+		ctl_input(c);
+		return;
+	}
 	if (!c->connected && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
 			err = errno;
@@ -1404,7 +1491,6 @@ conn_event(struct conn *c, uint32_t ev)
 			return;
 		}
 		g_rx_now = now_ns();
-		g_last_rx = g_rx_now;
 		if (c->kind == K_WS)
 			ws_input(c, g_rbuf, (size_t)r);
 		else
@@ -1665,6 +1751,7 @@ cmd_setup(int users, int seed, const char *state)
 /* ---- fan-out ---------------------------------------------------------------- */
 
 static int	g_batch_target;
+static int	g_batch = 500;
 
 static int
 batch_ready(void)
@@ -1688,32 +1775,39 @@ settle(uint64_t quiet_ms, int max_ms)
 	(void)loop_until(quiet, max_ms);
 }
 
+/*
+ * Sockets up to number target, batch at a time (a worker of a group
+ * makes its own of them, batch of its own at a time).
+ */
 static void
 connect_to(int target, int batch)
 {
-	int	i, upto;
+	int	i, upto, step = g_worker >= 0 ? batch * g_procs : batch;
 
 	while (g_nws < target) {
-		upto = g_nws + batch;
+		upto = g_nws + step;
 		/* the first socket of every user comes first, on its own */
 		if (g_nws < g_users && upto > g_users)
 			upto = g_users;
 		if (upto > target)
 			upto = target;
 		for (i = g_nws; i < upto; i++) {
-			struct conn	*c = conn_new(K_WS,
-			    g_port2 > 0 && (i & 1));
+			struct conn	*c;
 
+			if (!own(i))
+				continue;
+			c = conn_new(K_WS, g_port2 > 0 && (i & 1), i);
 			c->idx = i;
 			c->user = i % g_users;
 			c->state = WS_CONNECTING;
 			g_ws[i] = c;
+			g_batch_target++;
 		}
 		g_nws = upto;
-		g_batch_target = upto;
 		if (!loop_until(batch_ready, 120000)) {
 			for (i = 0; i < g_nws; i++) {
-				if (g_ws[i]->state != WS_READY)
+				if (g_ws[i] != NULL &&
+				    g_ws[i]->state != WS_READY)
 					die("socket #%d (user %d) still %s "
 					    "after 120 s (%d of %d ready)", i,
 					    g_ws[i]->user,
@@ -1724,6 +1818,371 @@ connect_to(int target, int batch)
 		if (upto == g_users)
 			settle(300, 10000);
 	}
+}
+
+/* ---- a group of loadgen processes (--procs) ------------------------------ */
+
+/*
+ * The parent talks to its workers over two pipes each, one line at a
+ * time: it sends a command to all of them and waits for every worker's
+ * answer (its first letter, the command's in lower case):
+ *
+ *   C <n>                    connect own sockets up to number n (ready)
+ *   S <quiet_ms> <max_ms>    settle   -> s <presence msgs> <presence bytes>
+ *   P <phase> <posts> <n>    a phase: each post to all n sockets
+ *   E                        the phase's end: copies checked against the
+ *                            POSTs' answers
+ *   L <seq>                  log own sockets without post seq
+ *   Q                        close the sockets, answer the counters, exit
+ *
+ * Besides answers a worker sends "D" when its delivery completes a post
+ * (the parent's loop wakes up and finds the shared count complete). A
+ * worker that fails exits with its "LOADGEN FAIL:" line; the parent then
+ * fails too, and a worker whose parent is gone is killed
+ * (PR_SET_PDEATHSIG).
+ */
+static pid_t		 g_kids[MAX_PROCS];
+static char		 g_replies[MAX_PROCS];
+static uint64_t		 g_kstat[MAX_PROCS][7];
+static char		 g_cmd[128];
+static char		 g_want;
+
+static void
+ctl_write(int fd, const char *fmt, ...)
+{
+	char	line[128];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (write(fd, line, (size_t)n) != n)
+		die("control pipe write: %s", strerror(errno));
+}
+
+static void
+ctl_line(struct conn *c, char *line)
+{
+	uint64_t	*k;
+
+	if (g_worker >= 0) {
+		if (g_cmd[0] != '\0')
+			die("worker %d: command %s while %s runs", g_worker,
+			    line, g_cmd);
+		snprintf(g_cmd, sizeof(g_cmd), "%s", line);
+		return;
+	}
+	if (line[0] == 'D')
+		return;
+	k = g_kstat[c->idx];
+	if (line[0] == 's')
+		(void)sscanf(line, "s %" SCNu64 " %" SCNu64, &k[5], &k[6]);
+	else if (line[0] == 'q')
+		(void)sscanf(line, "q %" SCNu64 " %" SCNu64 " %" SCNu64 " %"
+		    SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &k[0], &k[1],
+		    &k[2], &k[3], &k[4], &k[5], &k[6]);
+	g_replies[c->idx] = line[0];
+}
+
+static void
+ctl_input(struct conn *c)
+{
+	char	*nl;
+	ssize_t	 r;
+
+	r = read(c->fd, g_rbuf, RBUF_SIZE);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		if (g_worker >= 0)
+			_exit(2);	/* the parent is gone */
+		if (g_closing && g_replies[c->idx] == 'q') {
+			(void)epoll_ctl(g_epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			return;
+		}
+		die("worker %d (pid %d) ended; its LOADGEN FAIL line says why",
+		    c->idx, (int)g_kids[c->idx]);
+	}
+	buf_add(&c->in, g_rbuf, (size_t)r);
+	while ((nl = memchr(c->in.d, '\n', c->in.len)) != NULL) {
+		*nl = '\0';
+		ctl_line(c, c->in.d);
+		buf_consume(&c->in, (size_t)(nl - c->in.d) + 1);
+	}
+}
+
+static void
+ctl_conn(int fd, int idx)
+{
+	struct conn		*c = xcalloc(1, sizeof(*c));
+	struct epoll_event	 e;
+
+	c->kind = K_CTL;
+	c->fd = fd;
+	c->idx = idx;
+	c->events = EPOLLIN;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.ptr = c;
+	if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &e) == -1)
+		die("epoll_ctl ADD: %s", strerror(errno));
+	g_fds[fd] = c;
+}
+
+static int
+have_cmd(void)
+{
+	return (g_cmd[0] != '\0');
+}
+
+static int
+all_replied(void)
+{
+	int	k;
+
+	for (k = 0; k < g_procs; k++)
+		if (g_replies[k] != g_want)
+			return (0);
+	return (1);
+}
+
+/* The parent: one command to every worker, and their answers. */
+static void
+group_cmd(const char *cmd)
+{
+	int	k;
+
+	g_want = (char)(cmd[0] - 'A' + 'a');
+	for (k = 0; k < g_procs; k++) {
+		g_replies[k] = 0;
+		ctl_write(g_ctl_out[k], "%s\n", cmd);
+	}
+	if (!loop_until(all_replied, 3600 * 1000))
+		die("workers did not answer %s in an hour", cmd);
+}
+
+/* A worker: the phase begins (P) or ends (E). */
+static void
+worker_phase(const char *cmd)
+{
+	int	i, seq;
+
+	if (cmd[0] == 'P') {
+		if (sscanf(cmd, "P %d %d %d", &g_phase, &g_nposts,
+		    &g_expect) != 3)
+			die("worker %d: bad command %s", g_worker, cmd);
+		g_posts = g_shposts;
+		free(g_evid);
+		g_evid = xcalloc((size_t)g_nposts, sizeof(*g_evid));
+		for (i = 0; i < g_nws; i++) {
+			if (g_ws[i] == NULL)
+				continue;
+			free(g_ws[i]->seen);
+			g_ws[i]->seen = xcalloc((size_t)g_nposts, 1);
+		}
+		return;
+	}
+	for (seq = 0; seq < g_nposts; seq++) {
+		if (g_evid[seq][0] != '\0' &&
+		    strcmp(g_evid[seq], g_posts[seq].id) != 0)
+			die("fanout-%d-%d: the POST made todo %s, worker %d's "
+			    "sockets got %s", g_phase, seq, g_posts[seq].id,
+			    g_worker, g_evid[seq]);
+	}
+}
+
+/* A worker: its own sockets without post seq (at most 5 named). */
+static void
+worker_lost(int seq)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < g_nws; i++) {
+		if (g_ws[i] == NULL || g_ws[i]->seen[seq])
+			continue;
+		if (n++ < 5)
+			logf_("worker %d: socket #%d (user %d, %s) has not got "
+			    "fanout-%d-%d", g_worker, i, g_ws[i]->user,
+			    ws_state_name[g_ws[i]->state], g_phase, seq);
+	}
+	logf_("worker %d: %d of its sockets without fanout-%d-%d", g_worker,
+	    n, g_phase, seq);
+}
+
+static void
+worker_main(void)
+{
+	char	cmd[128];
+	int	a, b, i;
+
+	for (;;) {
+		if (!loop_until(have_cmd, 1000))
+			continue;
+		snprintf(cmd, sizeof(cmd), "%s", g_cmd);
+		g_cmd[0] = '\0';
+		switch (cmd[0]) {
+		case 'C':
+			connect_to(atoi(cmd + 2), g_batch);
+			ctl_write(g_ctl_out[0], "c\n");
+			break;
+		case 'S':
+			if (sscanf(cmd, "S %d %d", &a, &b) != 2)
+				die("worker %d: bad command %s", g_worker, cmd);
+			settle((uint64_t)a, b);
+			ctl_write(g_ctl_out[0], "s %" PRIu64 " %" PRIu64 "\n",
+			    g_presence_msgs, g_presence_bytes);
+			break;
+		case 'P':
+		case 'E':
+			worker_phase(cmd);
+			ctl_write(g_ctl_out[0], "%c\n", cmd[0] - 'A' + 'a');
+			break;
+		case 'L':
+			worker_lost(atoi(cmd + 2));
+			ctl_write(g_ctl_out[0], "l\n");
+			break;
+		case 'Q':
+			g_closing = 1;
+			for (i = 0; i < g_nws; i++)
+				if (g_ws[i] != NULL)
+					conn_free(g_ws[i]);
+			ctl_write(g_ctl_out[0], "q %" PRIu64 " %" PRIu64 " %"
+			    PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %"
+			    PRIu64 "\n", g_pings, g_notifications,
+			    g_other_events, g_offsets, g_connect_pids,
+			    g_presence_msgs, g_presence_bytes);
+			exit(0);
+		default:
+			die("worker %d: unknown command %s", g_worker, cmd);
+		}
+	}
+}
+
+/*
+ * Fork the workers (before any connection). Each gets its own epoll and
+ * its two pipe ends; the parent keeps the others. The posts of a phase
+ * live in g_shposts, mapped shared before the fork.
+ */
+static void
+group_start(void)
+{
+	int	cmd[2], rep[2], k, j;
+	pid_t	parent = getpid(), pid;
+
+	g_shposts = mmap(NULL, MAX_POSTS * sizeof(struct post),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g_shposts == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	for (k = 0; k < g_procs; k++) {
+		if (pipe2(cmd, O_CLOEXEC) == -1 ||
+		    pipe2(rep, O_CLOEXEC) == -1)
+			die("pipe2: %s", strerror(errno));
+		if ((pid = fork()) == -1)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+			    getppid() != parent)
+				_exit(2);
+			for (j = 0; j < k; j++)
+				close(g_ctl_out[j]);
+			for (j = 0; j < g_maxfd; j++)
+				if (g_fds[j] != NULL && g_fds[j]->kind == K_CTL)
+					close(j);
+			memset(g_fds, 0, (size_t)g_maxfd * sizeof(*g_fds));
+			close(g_epfd);
+			if ((g_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+				die("epoll_create1: %s", strerror(errno));
+			close(cmd[1]);
+			close(rep[0]);
+			(void)fcntl(cmd[0], F_SETFL, O_NONBLOCK);
+			g_worker = k;
+			g_ctl_out[0] = rep[1];
+			ctl_conn(cmd[0], 0);
+			worker_main();
+		}
+		close(cmd[0]);
+		close(rep[1]);
+		(void)fcntl(rep[0], F_SETFL, O_NONBLOCK);
+		g_kids[k] = pid;
+		g_ctl_out[k] = cmd[1];
+		ctl_conn(rep[0], k);
+	}
+}
+
+/* The parent: connect up to n sockets, as connect_to() alone. */
+static void
+group_connect(int n)
+{
+	char	cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "C %d", n);
+	group_cmd(cmd);
+	g_nws = n;
+}
+
+static void
+group_settle(int quiet_ms, int max_ms)
+{
+	char	cmd[64];
+	int	k;
+
+	snprintf(cmd, sizeof(cmd), "S %d %d", quiet_ms, max_ms);
+	group_cmd(cmd);
+	g_presence_msgs = g_presence_bytes = 0;
+	for (k = 0; k < g_procs; k++) {
+		g_presence_msgs += g_kstat[k][5];
+		g_presence_bytes += g_kstat[k][6];
+	}
+}
+
+static void
+group_lost(int seq)
+{
+	char	cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "L %d", seq);
+	group_cmd(cmd);
+}
+
+/* Close every socket, add the workers' counters up, reap them. */
+static void
+group_stop(void)
+{
+	int	k, status;
+
+	g_closing = 1;
+	group_cmd("Q");
+	g_pings = g_notifications = g_other_events = g_offsets = 0;
+	g_connect_pids = g_presence_msgs = g_presence_bytes = 0;
+	for (k = 0; k < g_procs; k++) {
+		g_pings += g_kstat[k][0];
+		g_notifications += g_kstat[k][1];
+		g_other_events += g_kstat[k][2];
+		g_offsets += g_kstat[k][3];
+		g_connect_pids += g_kstat[k][4];
+		g_presence_msgs += g_kstat[k][5];
+		g_presence_bytes += g_kstat[k][6];
+		if (waitpid(g_kids[k], &status, 0) == -1 ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			die("worker %d did not exit cleanly", k);
+	}
+}
+
+/* CPU time of this process and its workers, ms. */
+static double
+group_cpu_ms(void)
+{
+	double		 t = self_cpu_ms();
+	uint64_t	 ticks, rss;
+	int		 k, pp;
+
+	for (k = 0; k < g_procs && g_worker < 0 && g_kids[k] > 0; k++)
+		if (proc_read_stat(g_kids[k], &pp, &ticks, &rss))
+			t += ticks_ms(ticks);
+	return (t);
 }
 
 static struct conn	*g_post_conn;
@@ -1754,7 +2213,8 @@ post_complete(void)
 {
 	struct post	*po = &g_posts[g_post_seq];
 
-	return (po->status != 0 && po->count == g_expect);
+	return (po->status != 0 &&
+	    __atomic_load_n(&po->count, __ATOMIC_ACQUIRE) == g_expect);
 }
 
 /* One POST /todos into the project; waits for all deliveries. */
@@ -1772,7 +2232,7 @@ fan_one(int seq, int timeout_ms)
 	} else {
 		if (g_http_conns >= g_http_max)
 			die("no HTTP connection free for the fan-out POST");
-		g_post_conn = conn_new(K_HTTP, 0);
+		g_post_conn = conn_new(K_HTTP, 0, -1);
 		g_http_conns++;
 		if (!loop_until(post_conn_ready, 10000))
 			die("could not connect for the fan-out POST");
@@ -1782,7 +2242,7 @@ fan_one(int seq, int timeout_ms)
 	    "\"projectId\":\"%s\"}", g_phase, seq, g_project);
 	r = hreq_new("POST", "/todos", g_owner_token, body, post_done, seq);
 	g_post_seq = seq;
-	po->t0 = now_ns();
+	__atomic_store_n(&po->t0, now_ns(), __ATOMIC_RELEASE);
 	http_assign(g_post_conn, r);
 
 	if (!loop_until(post_complete, timeout_ms)) {
@@ -1790,7 +2250,9 @@ fan_one(int seq, int timeout_ms)
 			die("POST /todos fanout-%d-%d: no response after %d ms",
 			    g_phase, seq, timeout_ms);
 		lost = g_expect - po->count;
-		for (i = 0; i < g_nws; i++) {
+		if (g_procs > 1)
+			group_lost(seq);
+		for (i = 0; i < g_nws && g_procs == 1; i++) {
 			if (!g_ws[i]->seen[seq]) {
 				die("LOST: %s fanout-%d-%d reached "
 				    "%d of %d sockets in %d ms; socket #%d "
@@ -1836,9 +2298,15 @@ fan_phase(int size, int posts, int warmup, int batch,
 	res->posts = posts;
 
 	t = now_ns();
-	connect_to(size, batch);
-	res->connect_s = (double)(now_ns() - t) / 1e9;
-	settle(1000, 30000);
+	if (g_procs > 1) {
+		group_connect(size);
+		res->connect_s = (double)(now_ns() - t) / 1e9;
+		group_settle(1000, 30000);
+	} else {
+		connect_to(size, batch);
+		res->connect_s = (double)(now_ns() - t) / 1e9;
+		settle(1000, 30000);
+	}
 	proc_sample(&ps);
 	res->nprocs = ps.nprocs;
 	res->rss_base_kib = (double)rss_base / 1024.0;
@@ -1856,9 +2324,20 @@ fan_phase(int size, int posts, int warmup, int batch,
 	/* the phase: every socket must see each post exactly once */
 	g_phase++;
 	g_nposts = total;
-	g_posts = xcalloc((size_t)total, sizeof(*g_posts));
 	g_expect = size;
-	for (i = 0; i < g_nws; i++) {
+	if (g_procs > 1) {
+		char	cmd[64];
+
+		if (total > MAX_POSTS)
+			die("at most %d posts with --procs", MAX_POSTS);
+		g_posts = g_shposts;
+		memset(g_posts, 0, (size_t)total * sizeof(*g_posts));
+		snprintf(cmd, sizeof(cmd), "P %d %d %d", g_phase, total, size);
+		group_cmd(cmd);
+	} else {
+		g_posts = xcalloc((size_t)total, sizeof(*g_posts));
+	}
+	for (i = 0; i < g_nws && g_procs == 1; i++) {
 		free(g_ws[i]->seen);
 		g_ws[i]->seen = xcalloc((size_t)total, 1);
 	}
@@ -1868,7 +2347,7 @@ fan_phase(int size, int posts, int warmup, int batch,
 		loop_for(gap_ms);
 	}
 	proc_sample(&a);
-	ca = self_cpu_ms();
+	ca = group_cpu_ms();
 	tw = now_ns();
 	for (i = warmup; i < total; i++) {
 		fan_one(i, timeout_ms);
@@ -1876,10 +2355,12 @@ fan_phase(int size, int posts, int warmup, int batch,
 			loop_for(gap_ms);
 	}
 	proc_sample(&b);
-	cb = self_cpu_ms();
+	cb = group_cpu_ms();
 	res->window_s = (double)(now_ns() - tw) / 1e9;
 	/* late duplicates would show up here */
 	loop_for(500);
+	if (g_procs > 1)
+		group_cmd("E");
 	for (i = 0; i < total; i++) {
 		if (g_posts[i].count != size)
 			die("fanout-%d-%d: %d deliveries to %d sockets",
@@ -1917,7 +2398,8 @@ fan_phase(int size, int posts, int warmup, int batch,
 	free(lat);
 	free(first);
 	free(resp);
-	free(g_posts);
+	if (g_procs == 1)
+		free(g_posts);
 	g_posts = NULL;
 	g_nposts = 0;
 
@@ -1953,13 +2435,15 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 			break;
 		p++;
 	}
-	if (maxsz + 64 > g_maxfd)
-		die("%d sockets need more than the %d open files allowed",
-		    maxsz, g_maxfd);
+	if ((maxsz + g_procs - 1) / g_procs + 64 > g_maxfd)
+		die("%d sockets over %d process(es) need more than the %d "
+		    "open files each is allowed (--procs)", maxsz, g_procs,
+		    g_maxfd);
 	if (posts < 1 || warmup < 0)
 		die("bad --posts/--warmup");
 	g_ws = xcalloc((size_t)maxsz, sizeof(*g_ws));
 	g_http_max = 1;
+	g_batch = batch;
 
 	for (p = pids; *p != '\0' && g_nroots < MAX_ROOTS; ) {
 		if ((g_roots[g_nroots++] = atoi(p)) <= 0)
@@ -1973,10 +2457,18 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 	proc_sample(&base);
 	logf_("server %s: %d processes, RSS %.1f MiB before any socket",
 	    pids, base.nprocs, (double)base.rss_bytes / 1048576.0);
+	if (g_procs > 1) {
+		group_start();
+		logf_("%d loadgen workers, %d source address(es)", g_procs,
+		    g_nbind ? g_nbind : 1);
+	}
 
 	for (i = 0; i < n; i++)
 		fan_phase(sz[i], posts, warmup, batch, timeout_ms,
 		    gap_ms, base.rss_bytes, &res[i]);
+	/* the workers' counters first */
+	if (g_procs > 1)
+		group_stop();
 
 	if (json != NULL) {
 		if ((f = fopen(json, "w")) == NULL)
@@ -1986,10 +2478,12 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 		    "\"pings\":%" PRIu64 ",\"notifications\":%" PRIu64
 		    ",\"other_events\":%" PRIu64 ",\"recovery_offsets\":%"
 		    PRIu64 ",\"connect_pids\":%" PRIu64 ",\"port\":%d,"
-		    "\"port2\":%d,\"sizes\":[",
+		    "\"port2\":%d,\"loadgen_procs\":%d,\"source_addresses\":%d,"
+		    "\"sizes\":[",
 		    label ? label : "", g_sync ? "sync" : "todo", g_users,
 		    g_subscribe ? "true" : "false", g_pings, g_notifications,
-		    g_other_events, g_offsets, g_connect_pids, g_port, g_port2);
+		    g_other_events, g_offsets, g_connect_pids, g_port, g_port2,
+		    g_procs, g_nbind ? g_nbind : 1);
 		for (i = 0; i < n; i++) {
 			struct result	*r = &res[i];
 
@@ -2022,7 +2516,7 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 	}
 
 	g_closing = 1;
-	for (i = 0; i < g_nws; i++) {
+	for (i = 0; i < g_nws && g_procs == 1; i++) {
 		if (g_ws[i] != NULL && g_fds[g_ws[i]->fd] == g_ws[i])
 			conn_free(g_ws[i]);
 	}
@@ -2034,6 +2528,28 @@ cmd_fanout(const char *state, const char *sizes, int posts, int warmup,
 }
 
 /* ---- main ------------------------------------------------------------------- */
+
+/* --bind 127.0.0.2,127.0.0.3,... */
+static void
+bind_parse(const char *v)
+{
+	char	 addr[64];
+	size_t	 n;
+
+	while (*v != '\0') {
+		n = strcspn(v, ",");
+		if (n == 0 || n >= sizeof(addr) ||
+		    g_nbind >= (int)(sizeof(g_bind) / sizeof(g_bind[0])))
+			die("--bind: one to 64 IPv4 addresses, comma-separated");
+		memcpy(addr, v, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, &g_bind[g_nbind++]) != 1)
+			die("--bind: bad address %s", addr);
+		v += n;
+		if (*v == ',')
+			v++;
+	}
+}
 
 static void
 usage(void)
@@ -2047,7 +2563,8 @@ usage(void)
 	    "[--warmup 5] [--batch 500]\n"
 	    "                      [--timeout-ms 60000] [--gap-ms 20] "
 	    "[--no-subscribe] [--json OUT] [--label L]\n"
-	    "                      [--protocol todo|sync]\n");
+	    "                      [--protocol todo|sync] [--procs K]\n"
+	    "                      [--bind ADDR[,ADDR...]]\n");
 	exit(1);
 }
 
@@ -2107,6 +2624,10 @@ main(int argc, char **argv)
 			json = v;
 		else if (!strcmp(a, "--label"))
 			label = v;
+		else if (!strcmp(a, "--procs"))
+			g_procs = atoi(v);
+		else if (!strcmp(a, "--bind"))
+			bind_parse(v);
 		else if (!strcmp(a, "--protocol")) {
 			if (!strcmp(v, "sync"))
 				g_sync = 1;
@@ -2119,7 +2640,7 @@ main(int argc, char **argv)
 			usage();
 	}
 	if (state == NULL || g_port <= 0 || g_http_max < 1 || g_http_max > 64 ||
-	    batch < 1)
+	    batch < 1 || g_procs < 1 || g_procs > MAX_PROCS)
 		usage();
 
 	net_init();

@@ -38,6 +38,7 @@ struct korio_config {
 	char		*tls_key;
 	char		*redirect_port;	/* HTTP_REDIRECT_PORT, NULL: none */
 	int		workers;
+	u_int32_t	worker_max_conns;	/* Kore's worker_max_connections */
 	char		*data_dir;
 	char		*mongodb_uri;
 	char		*token_secret;

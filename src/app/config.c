@@ -62,6 +62,9 @@ config_load(void)
 	korio.port = config_str("PORT", "4000");
 	(void)config_num("PORT", 4000, 1, 65535);
 	korio.workers = (int)config_num("WORKERS", 0, 1, 64);
+	/* under the 19000 open files each worker gets (kore.conf) */
+	korio.worker_max_conns = (u_int32_t)config_num(
+	    "WORKER_MAX_CONNECTIONS", 8192, 16, 18000);
 	config_tls();
 	config_redirect();
 	korio.data_dir = config_str("DATA_DIR", "./data");

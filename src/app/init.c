@@ -126,6 +126,8 @@ kore_parent_configure(int argc, char **argv)
 
 	if (korio.workers > 0)
 		worker_count = (u_int8_t)korio.workers;
+	/* not in kore.conf, which is parsed after this */
+	worker_max_connections = korio.worker_max_conns;
 
 	kore_log(LOG_NOTICE, "korio: %s mode, store %s, data in %s",
 	    korio.production ? "production" : "development",

@@ -557,6 +557,60 @@ describe("MAX_CONNECTIONS_PER_ADDRESS across workers", () => {
   });
 });
 
+// A kept-alive connection from 127.0.0.9 with one GET /livez on it:
+// answered resolves once its answer came (the connection was accepted).
+function keptAlive(port) {
+  const sock = net.connect({ port, host: "127.0.0.1", localAddress: "127.0.0.9" });
+  sock.on("error", () => {});
+  let text = "";
+  const answered = new Promise((resolve) => {
+    sock.on("data", (d) => {
+      text += d.toString("latin1");
+      if (/^HTTP\/1\.1 200 /.test(text)) resolve(true);
+    });
+  });
+  sock.once("connect", () => sock.write(head("GET", "/livez")));
+  return { sock, answered };
+}
+
+const within = (p, ms) => Promise.race([p, sleep(ms, false)]);
+
+describe("WORKER_MAX_CONNECTIONS: what each worker takes", () => {
+  // Two workers (one alone keeps Kore's accept lock for good).
+  const ctx = server({ workers: 2, env: { WORKER_MAX_CONNECTIONS: "16" } });
+
+  test("2 x 16 connections fill korio; the next waits until one closes, on either worker", async () => {
+    const open = [];
+    let waiter;
+    try {
+      // Kept-alive connections until one is not answered: korio is full
+      // (the harness's own kept-alive connection may hold a place too).
+      for (let i = 0; i < 40 && waiter === undefined; i++) {
+        const c = keptAlive(ctx.srv.port);
+        if (await within(c.answered, 1000 * SLOW)) open.push(c);
+        else waiter = c;
+      }
+      assert.ok(waiter !== undefined, "40 connections all accepted with 2 workers of 16");
+      assert.ok(open.length >= 30 && open.length <= 32, `${open.length} accepted`);
+
+      // Kore's accepts alternate between the workers: closing the first
+      // four accepted frees places on both. Each time the waiting
+      // connection gets in, and the next one waits again.
+      for (let round = 0; round < 4; round++) {
+        open.shift().sock.destroy();
+        assert.equal(await within(waiter.answered, 5000 * SLOW), true,
+          `round ${round}: a place is free and the waiting connection is still not accepted`);
+        open.push(waiter);
+        waiter = keptAlive(ctx.srv.port);
+        assert.equal(await within(waiter.answered, 1000 * SLOW), false, `round ${round}: accepted past the limit`);
+      }
+    } finally {
+      open.forEach((c) => c.sock.destroy());
+      waiter?.sock.destroy();
+    }
+  });
+});
+
 describe("a worker that dies with connections counted", () => {
   const ctx = server({ workers: 1, env: { MAX_CONNECTIONS_PER_ADDRESS: "10" }, allowBadLog: true });
 

@@ -305,7 +305,9 @@ INTEG_LOGS	= $(abspath $(B)/integ-logs)
 # log scan (99-log-secrets) runs alone, after every other file.
 INTEG_MONGO	?= 1
 # INTEG_PROXY=0 leaves out the Socket.IO suites through nginx
-# (run-proxy.mjs; about 50 s; make test does for the ASan build).
+# (run-proxy.mjs; about 50 s) and through a round-robin nginx over two
+# fixture nodes joined by Redis (run-proxy.mjs --cluster; about 2 min);
+# make test does for the ASan build.
 INTEG_PROXY	?= 1
 INTEG_JOBS	?= 2
 INTEG_SCAN	:= tests/integ/99-log-secrets.test.mjs
@@ -326,6 +328,8 @@ integ: all npm-deps
 	if [ "$(INTEG_PROXY)" != 0 ]; then \
 		$(INTEG_ENV) INTEG_JOBS=$(INTEG_JOBS) \
 		    $(NODE) tests/integ/run-proxy.mjs; \
+		$(INTEG_ENV) INTEG_JOBS=$(INTEG_JOBS) \
+		    $(NODE) tests/integ/run-proxy.mjs --cluster; \
 	fi
 
 # The store unit test once more, against MongoDB (CongoDB).
@@ -425,7 +429,8 @@ clean:
 
 BENCH_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow
 
-.PHONY: bench bench-quick bench-build bench-deps bench-cluster bench-up
+.PHONY: bench bench-quick bench-build bench-deps bench-cluster bench-up \
+	bench-relay
 
 bench/build/loadgen: bench/loadgen.c
 	@mkdir -p bench/build
@@ -466,6 +471,7 @@ bench-build: bench-deps
 bench: bench-build
 	$(NODE) bench/run.mjs
 	$(NODE) bench/cluster.mjs
+	$(NODE) bench/relay.mjs
 	$(NODE) bench/up.mjs
 
 bench-quick: bench-build
@@ -479,6 +485,12 @@ bench-cluster: bench-deps
 	@$(MAKE) --no-print-directory VARIANT=plain korio
 	@$(MAKE) --no-print-directory bench/build/loadgen $(PEER_MODULES)
 	$(NODE) bench/cluster.mjs
+
+# make bench-relay: a long-polling round trip to the session's node and
+# through the other node (relayed over Redis), fixture nodes (~1 min).
+bench-relay: npm-deps
+	@$(MAKE) --no-print-directory VARIANT=plain all
+	$(NODE) bench/relay.mjs
 
 # make soak: 5000 sockets churning against korio (WORKERS=2, SQLite) with
 # REST writes for SOAK_MINUTES; RSS and fds of every korio process into

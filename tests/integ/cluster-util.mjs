@@ -60,6 +60,13 @@ export async function startRedis(opts = {}) {
       });
     });
     await ready;
+    // Kept in the background (a harness's shared server): nothing of it
+    // holds this process open; its exit handler kills it.
+    if (opts.unref) {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+    }
   }
 
   async function kill9() {

@@ -162,6 +162,14 @@ export async function startServer(opts = {}) {
       : {}),
     ...opts.env,
   };
+  if (PROXY === "cluster" && opts.proxy !== false && bin === FIXTURE_BIN) {
+    const redis = await (clusterRedis ??= import("./cluster-util.mjs").then((m) => m.startRedis({ unref: true })).then((r) => {
+      process.on("exit", () => r.kill9());
+      return r;
+    }));
+    env.REDIS_URL = redis.url;
+    env.REDIS_PREFIX = `rr${port}`;
+  }
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
 
   const argv = [...(launch?.prefix ?? []), bin, ...(opts.args ?? launch?.args ?? ["-fnr"])];
@@ -257,7 +265,7 @@ export async function startServer(opts = {}) {
     },
   };
 
-  if (PROXY && opts.proxy !== false) await behindProxy(handle);
+  if (PROXY && opts.proxy !== false) await behindProxy(handle, opts);
   if (opts.wait === false) return handle;
   try {
     await waitHealthy(handle.url, exited, 15000 * SLOW);
@@ -273,13 +281,34 @@ export async function startServer(opts = {}) {
 // url is the proxy's, directUrl the server's own, port still the
 // server's. A server started again on its port is behind the same proxy
 // port, so clients find it again there.
+//
+// KORIO_TEST_PROXY=cluster (run-proxy.mjs --cluster): the same, but each
+// conformance server (the fixture; korio's cluster mode needs MongoDB) is
+// one of two nodes joined over a redis-server of this test process, and
+// nginx round-robins over both, without sticky sessions: every session
+// is used through both nodes (the relay of engine_remote.c).
 export const PROXY = process.env.KORIO_TEST_PROXY ?? "";
-if (PROXY !== "" && PROXY !== "nginx") throw new Error(`KORIO_TEST_PROXY=${PROXY}: only nginx is known`);
+if (PROXY !== "" && PROXY !== "nginx" && PROXY !== "cluster") {
+  throw new Error(`KORIO_TEST_PROXY=${PROXY}: nginx or cluster`);
+}
 const proxyPorts = new Map();
+let clusterRedis = null;
 
-async function behindProxy(handle) {
+// The second node of a fixture's pair, on the Redis of this process.
+async function clusterTwin(handle, opts) {
+  const env = { ...opts.env, REDIS_URL: handle.env.REDIS_URL, REDIS_PREFIX: handle.env.REDIS_PREFIX };
+  return startServer({ ...opts, port: undefined, env, proxy: false });
+}
+
+async function behindProxy(handle, opts) {
   const { startNginx } = await import("./nginx.mjs");
-  const px = await startNginx(handle.port, { port: proxyPorts.get(handle.port) });
+  let twin = null;
+  if (PROXY === "cluster" && handle.env.REDIS_URL !== undefined) {
+    twin = await clusterTwin(handle, opts);
+    handle.twin = twin;
+  }
+  const upstream = twin ? [handle.port, twin.port] : handle.port;
+  const px = await startNginx(upstream, { port: proxyPorts.get(handle.port) });
   proxyPorts.set(handle.port, px.port);
   handle.directUrl = handle.url;
   handle.url = px.url;
@@ -291,6 +320,7 @@ async function behindProxy(handle) {
         return await inner(...args);
       } finally {
         await px.stop();
+        if (twin) await twin[name](...args).catch(() => {});
       }
     };
   }

@@ -3,7 +3,12 @@
 // KORIO_TEST_PROXY=nginx the harness puts an nginx in front of every
 // server it starts and hands tests the proxy's URL (tests/integ/nginx.mjs).
 //
-//   node tests/integ/run-proxy.mjs [test files...]
+//   node tests/integ/run-proxy.mjs [--cluster] [test files...]
+//
+// --cluster (KORIO_TEST_PROXY=cluster): each conformance server is two
+// nodes joined by Redis behind a round-robin nginx, no sticky sessions
+// (the plugin's suites 20-23 and 25 only: korio's own cluster mode needs
+// MongoDB, and 65-cluster-balancer covers it).
 //
 // Default files: the plugin's transports, messages, namespaces, reconnect
 // after a restart and Engine.IO over HTTP (20-23, 25; on two workers
@@ -23,21 +28,26 @@ import { nginxBin } from "./nginx.mjs";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
-function defaultFiles() {
+function defaultFiles(cluster) {
   const dir = path.join(root, "tests/integ");
+  const re = cluster ? /^(2[01235])-.*\.test\.mjs$/ : /^(2[01235]|30|36)-.*\.test\.mjs$/;
   return fs.readdirSync(dir)
-    .filter((f) => /^(2[01235]|30|36)-.*\.test\.mjs$/.test(f))
+    .filter((f) => re.test(f))
     .sort()
     .map((f) => path.join(dir, f));
 }
 
 nginxBin();
-const argv = process.argv.slice(2);
-const files = argv.length ? argv : defaultFiles();
-console.log("# through nginx (conf/nginx-korio.conf): Socket.IO suites");
+let argv = process.argv.slice(2);
+const cluster = argv[0] === "--cluster";
+if (cluster) argv = argv.slice(1);
+const files = argv.length ? argv : defaultFiles(cluster);
+console.log(cluster
+  ? "# through nginx round-robin over two nodes joined by Redis, no sticky sessions: Socket.IO suites"
+  : "# through nginx (conf/nginx-korio.conf): Socket.IO suites");
 const jobs = process.env.INTEG_JOBS ?? "1";
 const child = spawn(process.execPath, ["--test", `--test-concurrency=${jobs}`, ...files], {
   stdio: "inherit",
-  env: { ...process.env, KORIO_TEST_PROXY: "nginx" },
+  env: { ...process.env, KORIO_TEST_PROXY: cluster ? "cluster" : "nginx" },
 });
 child.on("exit", (code, sig) => process.exit(code ?? (sig ? 1 : 0)));

@@ -699,14 +699,15 @@ credis_enqueue(const char *chan, size_t clen, const void *p, size_t len,
 	}
 
 	/* What must be answered now is not kept for later: nobody gets it. */
-	if (to != NULL && !(credis_pub->up && credis_pub->ac != NULL)) {
+	if (to != NULL && !(credis_pub != NULL && credis_pub->up &&
+	    credis_pub->ac != NULL)) {
 		to->nobody(to->type, to->id);
 		free(to);
 		return;
 	}
 
-	if (TAILQ_EMPTY(&credis_queue) && credis_pub->up &&
-	    credis_pub->ac != NULL) {
+	if (TAILQ_EMPTY(&credis_queue) && credis_pub != NULL &&
+	    credis_pub->up && credis_pub->ac != NULL) {
 		credis_send(chan, clen, p, len, to);
 		return;
 	}

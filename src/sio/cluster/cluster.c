@@ -59,19 +59,29 @@ static u_int64_t	 cluster_bad_since;
 void
 cluster_parent_init(void)
 {
-	static const char	chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	u_int8_t		rnd[SIO_NSP_MAX * CLUSTER_UID_LEN];
-	size_t			i;
+	size_t		i;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		fatal("sio: getrandom: %s", errno_s);
-	for (i = 0; i < sizeof(rnd); i++) {
-		cluster_uids[i / CLUSTER_UID_LEN][i % CLUSTER_UID_LEN] =
-		    chars[rnd[i] & 63];
-	}
+	for (i = 0; i < SIO_NSP_MAX; i++)
+		cluster_random_chars(cluster_uids[i], CLUSTER_UID_LEN);
 	cluster_presence_parent_init();
 	cluster_relay_parent_init();
+}
+
+/* n random chars of [A-Za-z0-9_-] into s (start-up: fatal on failure). */
+void
+cluster_random_chars(char *s, size_t n)
+{
+	static const char	chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	u_int8_t		rnd[16];
+	size_t			i;
+
+	if (n > sizeof(rnd))
+		fatal("sio: %zu random chars asked for", n);
+	if (getrandom(rnd, n, 0) != (ssize_t)n)
+		fatal("sio: getrandom: %s", errno_s);
+	for (i = 0; i < n; i++)
+		s[i] = chars[rnd[i] & 63];
 }
 
 /*

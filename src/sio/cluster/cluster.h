@@ -42,6 +42,7 @@ extern int		 cluster_on;
 extern struct sio_cluster_stats	*cluster_stats;
 
 void		 cluster_parent_init(void);
+void		 cluster_random_chars(char *, size_t);
 void		 cluster_init(void);
 const char	*cluster_uid(const struct sio_nsp *);
 const char	*cluster_prefix(void);

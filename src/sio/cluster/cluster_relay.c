@@ -14,7 +14,6 @@
  */
 
 #include <sys/types.h>
-#include <sys/random.h>
 
 #include <kore/kore.h>
 
@@ -35,15 +34,7 @@ static void	relay_channel_of(struct sbuf *, const char *);
 void
 cluster_relay_parent_init(void)
 {
-	static const char	chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	u_int8_t		rnd[RELAY_TAG_LEN];
-	size_t			i;
-
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		fatal("sio: getrandom: %s", errno_s);
-	for (i = 0; i < RELAY_TAG_LEN; i++)
-		relay_tag[i] = chars[rnd[i] & 63];
+	cluster_random_chars(relay_tag, RELAY_TAG_LEN);
 	relay_tag[RELAY_TAG_LEN] = '\0';
 }
 

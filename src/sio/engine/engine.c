@@ -391,7 +391,6 @@ engine_sid_owner(const char *sid)
 {
 	size_t		i;
 	int		owner;
-	char		hex[3];
 
 	if (strlen(sid) != SIO_SID_LEN)
 		return (-1);
@@ -406,14 +405,28 @@ engine_sid_owner(const char *sid)
 	if (engine_remote_owner(sid) != -1)
 		return (BUS_REMOTE_SID);
 
-	hex[0] = sid[0];
-	hex[1] = sid[1];
-	hex[2] = '\0';
-	owner = (int)strtol(hex, NULL, 16);
+	owner = engine_sid_worker(sid);
 	if (owner < 1 || owner > bus_worker_count())
 		return (-1);
 
 	return (owner);
+}
+
+/*
+ * The worker number in a session id's first two (hex) digits, on this
+ * node or another: 1 to 255, or -1.
+ */
+int
+engine_sid_worker(const char *sid)
+{
+	char	hex[3];
+	long	w;
+
+	hex[0] = sid[0];
+	hex[1] = sid[1];
+	hex[2] = '\0';
+	w = strtol(hex, NULL, 16);
+	return (w >= 1 && w <= 255 ? (int)w : -1);
 }
 
 static void

@@ -158,6 +158,7 @@ extern size_t			engine_npolling;
 
 int		 engine_endpoint_find(const char *);
 int		 engine_sid_owner(const char *);
+int		 engine_sid_worker(const char *);
 struct eio_session *engine_session_new(int, int);
 struct eio_session *engine_session_lookup(int, const char *);
 void		 engine_session_close(struct eio_session *, const char *, int);

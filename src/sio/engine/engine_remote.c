@@ -58,7 +58,6 @@ static void	remote_msg_in(u_int16_t, const u_int8_t *, size_t);
 static void	remote_deliver(const struct relay_msg *);
 static int	remote_valid(const struct relay_msg *);
 static u_int16_t remote_peer_id(const char *, u_int16_t);
-static int	remote_sid_worker(const char *);
 
 /* Cluster mode, in each worker: this node's tag, how to publish. */
 void
@@ -82,20 +81,7 @@ engine_remote_owner(const char *sid)
 	if (engine_node_tag[0] == '\0' ||
 	    !memcmp(sid + 2, engine_node_tag, RELAY_TAG_LEN))
 		return (-1);
-	return (remote_sid_worker(sid));
-}
-
-static int
-remote_sid_worker(const char *sid)
-{
-	char	hex[3];
-	long	w;
-
-	hex[0] = sid[0];
-	hex[1] = sid[1];
-	hex[2] = '\0';
-	w = strtol(hex, NULL, 16);
-	return (w >= 1 && w <= 255 ? (int)w : -1);
+	return (engine_sid_worker(sid));
 }
 
 /*
@@ -122,7 +108,7 @@ remote_send(u_int16_t dst, u_int8_t type, const void *head, size_t headlen,
 		if (midlen < SIO_SID_LEN)
 			fatal("engine: remote message %u without sid", type);
 		sid = mid;
-		if ((w = remote_sid_worker(sid)) == -1)
+		if ((w = engine_sid_worker(sid)) == -1)
 			return;
 		memcpy(m.tag, sid + 2, RELAY_TAG_LEN);
 		m.dst = (u_int16_t)w;

@@ -306,6 +306,14 @@ async function behindProxy(handle, opts) {
   if (PROXY === "cluster" && handle.env.REDIS_URL !== undefined) {
     twin = await clusterTwin(handle, opts);
     handle.twin = twin;
+    // Ready as a pair once both nodes listen on their relay channels (a
+    // node answers HTTP before its Redis links are up).
+    const redis = await clusterRedis;
+    const deadline = Date.now() + 10000 * SLOW;
+    while ((await redis.lines("PUBSUB", "CHANNELS", `${handle.env.REDIS_PREFIX}-korio-relay#*`)).length < 2) {
+      if (Date.now() > deadline) throw new Error("cluster pair: relay channels not subscribed within 10 s");
+      await sleep(20);
+    }
   }
   const upstream = twin ? [handle.port, twin.port] : handle.port;
   const px = await startNginx(upstream, { port: proxyPorts.get(handle.port) });

@@ -56,17 +56,21 @@ KOREOBJ		:= $(abspath $(B)/kore)
 
 APP_SRCS	:= $(wildcard src/app/*.c src/app/*/*.c)
 SIO_SRCS	:= $(wildcard src/sio/*.c src/sio/*/*.c)
-SRC_HDRS	:= $(wildcard src/sio/*.h src/sio/*/*.h src/app/*.h src/app/*/*.h)
+# src/util/: pure helpers below both layers, linked into every binary,
+# unit test and fuzz target.
+UTIL_SRCS	:= $(wildcard src/util/*.c)
+SRC_HDRS	:= $(wildcard src/sio/*.h src/sio/*/*.h src/app/*.h src/app/*/*.h \
+		    src/util/*.h)
 FIX_SRCS	:= $(wildcard tests/fixture/*.c)
 ASSETS		:= $(filter-out %~,$(wildcard assets/*.*))
 
 APP_OBJS	:= $(APP_SRCS:%.c=$(B)/obj/%.o)
-SIO_OBJS	:= $(SIO_SRCS:%.c=$(B)/obj/%.o)
+SIO_OBJS	:= $(SIO_SRCS:%.c=$(B)/obj/%.o) $(UTIL_SRCS:%.c=$(B)/obj/%.o)
 FIX_OBJS	:= $(FIX_SRCS:%.c=$(B)/obj/%.o)
 asset_sym	= $(subst .,_,$(subst -,_,$(notdir $(1))))
 ASSET_OBJS	:= $(foreach a,$(ASSETS),$(B)/assets/$(call asset_sym,$(a)).o)
 
-SB_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app \
+SB_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app -Isrc/util \
 		  -I$(KORE_TREE)/include $(PKG_CFLAGS) \
 		  $(shell cat $(KOREOBJ)/features 2>/dev/null)
 # Generated asset sources are not held to the warning set.
@@ -272,16 +276,17 @@ FUZZ_TARGETS :=
 -include tests/unit/unit.mk
 -include fuzz/fuzz.mk
 
-UNIT_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app -Itests/unit
+UNIT_CFLAGS	= $(STD) $(OPT) $(WARN) $(SAN_FLAGS) -Isrc/sio -Isrc/app -Isrc/util \
+		  -Itests/unit
 UNIT_BIN	= $(B)/unit
 
 define unit_rule
-$(UNIT_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS) \
+$(UNIT_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(UTIL_SRCS) $(SRC_HDRS) \
     $(wildcard tests/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) \
 	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
-	    -o $$@ $$($(1)_SRCS) \
+	    -o $$@ $$($(1)_SRCS) $(UTIL_SRCS) \
 	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) \
 	    $$($(1)_LDLIBS) -lpthread
 endef
@@ -338,17 +343,17 @@ unit-mongo: $(UNIT_BIN)/test_store
 
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -Isrc/sio -Isrc/app
+		   -Isrc/sio -Isrc/app -Isrc/util
 FUZZ_BIN	:= build/fuzz
 
 # A target links jansson, the pkg-config packages in <target>_LIBS and
 # the plain flags in <target>_LDLIBS (libraries without a .pc file).
 define fuzz_rule
-$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(SRC_HDRS)
+$(FUZZ_BIN)/$(1): $$($(1)_SRCS) $$($(1)_DEPS) $(UTIL_SRCS) $(SRC_HDRS)
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) \
 	    $$(shell pkg-config --cflags jansson $$($(1)_LIBS)) \
-	    -o $$@ $$($(1)_SRCS) \
+	    -o $$@ $$($(1)_SRCS) $(UTIL_SRCS) \
 	    $$(shell pkg-config --libs jansson $$($(1)_LIBS)) $$($(1)_LDLIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))

@@ -3,15 +3,17 @@
 # (make check-layers). Each rule is a grep; a line that breaks one is
 # printed with the rule it breaks.
 #
+#   0. src/util/ (helpers below both layers) is pure C: no Kore, mongoc,
+#      bson, sqlite or hiredis header, nothing of korio's but its own.
 #   1. src/sio/codec/ is pure C: no Kore, mongoc, bson or sqlite header,
-#      and nothing of the plugin outside codec/.
+#      and nothing of the plugin outside codec/ (src/util/ is allowed).
 #      src/sio/cluster/cluster_codec.[ch], cluster_req.c,
 #      cluster_mp.[ch] and cluster_mpjs.c (the Redis adapter's wire
 #      format), cluster_url.[ch] and cluster_ids.[ch] (presence's id sets)
 #      are pure too: no Kore, mongoc, sqlite or hiredis header, and of the
 #      plugin only codec/ and themselves.
 #   2. src/sio/engine/ includes nothing from src/sio/server/.
-#   3. src/app/ includes only sio.h from the plugin.
+#   3. src/app/ includes only sio.h from the plugin (and src/util/).
 #   4. src/app/http/ reaches the store only through the store interface
 #      (store/store.h, store/db.h): no backend header, no sqlite3.h,
 #      mongoc.h or bson.h, no backend function.
@@ -46,13 +48,22 @@ foreign() {
 	done
 }
 
+check "util/ includes Kore, mongoc, sqlite or hiredis" "$(grep -nE \
+    '^#[[:space:]]*include[[:space:]]*[<"](kore/|mongoc|bson|sqlite3|hiredis)' \
+    src/util/*.c src/util/*.h)"
+
+check "util/ includes a header of korio's from outside util/" "$(
+	for f in src/util/*.c src/util/*.h; do
+		foreign "$f" src/util
+	done)"
+
 check "codec/ includes Kore, mongoc or sqlite" "$(grep -nE \
     '^#[[:space:]]*include[[:space:]]*[<"](kore/|mongoc|bson|sqlite3)' \
     src/sio/codec/*.c src/sio/codec/*.h)"
 
 check "codec/ includes a header from outside codec/" "$(
 	for f in src/sio/codec/*.c src/sio/codec/*.h; do
-		foreign "$f" src/sio/codec
+		foreign "$f" src/sio/codec src/util
 	done)"
 
 CLUSTER_PURE=$(ls src/sio/cluster/cluster_codec.[ch] \
@@ -77,7 +88,7 @@ check "engine/ includes server/" "$(grep -nE \
 
 check "src/app includes a plugin header other than sio.h" "$(
 	for f in $(find src/app -name '*.[ch]'); do
-		foreign "$f" src/app "$(dirname "$f")" |
+		foreign "$f" src/app src/util "$(dirname "$f")" |
 		    grep -v ': sio\.h$'
 	done)"
 

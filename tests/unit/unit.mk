@@ -2,6 +2,9 @@
 # the top-level Makefile (which owns the build rules). Keep it a flat
 # list: one UNIT_TESTS line and one <name>_SRCS line per test.
 
+UNIT_TESTS += test_utf8
+test_utf8_SRCS = tests/unit/test_utf8.c
+
 UNIT_TESTS += test_sbuf
 test_sbuf_SRCS = tests/unit/test_sbuf.c src/sio/codec/sbuf.c
 

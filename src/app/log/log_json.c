@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "log/log.h"
+#include "utf8.h"
 
 #define LOG_JSON_CUT	"..."
 #define LOG_JSON_CUTLEN	(sizeof(LOG_JSON_CUT) - 1)
@@ -37,7 +38,6 @@ struct log_out {
 	size_t	 off;
 };
 
-static size_t	log_json_utf8(const u_int8_t *, size_t);
 static size_t	log_json_unit(const u_int8_t *, size_t, char [6], size_t *);
 static size_t	log_json_esclen(const u_int8_t *, size_t);
 static int	log_json_esc(struct log_out *, const u_int8_t *, size_t);
@@ -259,7 +259,7 @@ log_json_unit(const u_int8_t *s, size_t len, char out[6], size_t *used)
 		return (1);
 	}
 
-	if ((n = log_json_utf8(s, len)) == 0) {
+	if ((n = utf8_seq(s, len)) == 0) {
 		memcpy(out, "\\ufffd", 6);
 		return (6);
 	}
@@ -273,47 +273,6 @@ log_json_unit(const u_int8_t *s, size_t len, char out[6], size_t *used)
 	}
 
 	memcpy(out, s, n);
-	return (n);
-}
-
-/*
- * The length of the UTF-8 character s starts with (len bytes left), 0 if
- * it is not one: overlong forms, surrogates and code points past U+10FFFF
- * are not (RFC 3629).
- */
-static size_t
-log_json_utf8(const u_int8_t *s, size_t len)
-{
-	u_int8_t	lo, hi;
-	size_t		n, i;
-
-	lo = 0x80;
-	hi = 0xbf;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else {
-		return (0);
-	}
-
-	if (len < n || s[1] < lo || s[1] > hi)
-		return (0);
-	for (i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return (0);
-	}
-
 	return (n);
 }
 

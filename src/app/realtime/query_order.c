@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "realtime/query.h"
+#include "utf8.h"
 
 /* A value after ToPrimitive: a string (str set) or a number. */
 struct query_order_prim {
@@ -249,31 +250,11 @@ query_order_number(const char *s, size_t len)
 size_t
 query_order_utf8(const char *s, size_t len, uint32_t *cp)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 n, i;
+	size_t		n;
 
-	if (u[0] < 0x80)
+	if ((n = utf8_decode((const uint8_t *)s, len, cp)) == 0) {
+		*cp = (unsigned char)s[0];
 		n = 1;
-	else if (u[0] >= 0xc2 && u[0] < 0xe0)
-		n = 2;
-	else if (u[0] >= 0xe0 && u[0] < 0xf0)
-		n = 3;
-	else if (u[0] >= 0xf0 && u[0] < 0xf5)
-		n = 4;
-	else
-		n = 0;
-	if (n == 0 || n > len) {
-		*cp = u[0];
-		return (1);
-	}
-
-	*cp = n == 1 ? u[0] : u[0] & (0x3f >> (n - 1));
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80) {
-			*cp = u[0];
-			return (1);
-		}
-		*cp = *cp << 6 | (u[i] & 0x3f);
 	}
 
 	return (n);

@@ -23,12 +23,12 @@
 #include <string.h>
 
 #include "sbuf.h"
+#include "utf8.h"
 
 #define SBUF_MIN_CAP	64
 
 static void	sbuf_grow(struct sbuf *, size_t);
 static int	sbuf_b64_value(uint8_t);
-static size_t	sbuf_utf8_seq(const uint8_t *, size_t);
 
 static const char sbuf_b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -366,45 +366,6 @@ fail:
 	return (0);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (s[0] >= 0x80), or 0.
- * Rejects overlong forms, surrogates and code points above U+10FFFF.
- */
-static size_t
-sbuf_utf8_seq(const uint8_t *s, size_t len)
-{
-	size_t		n, i;
-	uint8_t		lo, hi;
-
-	lo = 0x80;
-	hi = 0xbf;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return (0);
-
-	if (len < n || s[1] < lo || s[1] > hi)
-		return (0);
-	for (i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return (0);
-	}
-
-	return (n);
-}
-
 /* 1 if s[0..len) is well-formed UTF-8 (NUL bytes allowed), else 0. */
 int
 sbuf_utf8_valid(const uint8_t *s, size_t len)
@@ -413,11 +374,7 @@ sbuf_utf8_valid(const uint8_t *s, size_t len)
 
 	i = 0;
 	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((n = sbuf_utf8_seq(s + i, len - i)) == 0)
+		if ((n = utf8_seq(s + i, len - i)) == 0)
 			return (0);
 		i += n;
 	}

@@ -44,14 +44,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+import { alive, arg, args, descendants, env, f, loadavg, sleep } from './lib.mjs';
+
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
-};
-const env = (k, d) => (process.env[k] !== undefined && process.env[k] !== '' ? process.env[k] : d);
 
 const CFG = {
   users: Number(env('BENCH_USERS', 100)),
@@ -104,28 +100,6 @@ if (spawnSync('redis-server', ['--version']).error) fail('redis-server is missin
 
 /* ---- processes ------------------------------------------------------------ */
 
-function procTable() {
-  const t = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      t.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch { /* gone */ }
-  }
-  return t;
-}
-function descendants(pid) {
-  const t = procTable();
-  const out = new Set([pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [p, pp] of t) if (!out.has(p) && out.has(pp)) { out.add(p); grew = true; }
-  }
-  out.delete(pid);
-  return [...out];
-}
 // utime+stime in ms of pid and all its descendants
 function cpuMs(pid) {
   let ticks = 0;
@@ -138,9 +112,6 @@ function cpuMs(pid) {
   }
   return ticks * 10;  // USER_HZ = 100 on Linux
 }
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 function killAll() {
   for (const t of tools) { try { t.kill('SIGKILL'); } catch { } }
@@ -384,7 +355,6 @@ results.uptime_end = spawnSync('uptime').stdout.toString().trim();
 
 const K = results.pairs.korio, P = results.pairs.peer;
 const at = (p, n) => p?.sizes.find((x) => x.n === n);
-const f = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '-' : Number(v).toFixed(d));
 const fx = (a, b) => (a === undefined || b === undefined || !b ? '-' : `${(a / b) < 0.1 ? (a / b).toFixed(3) : (a / b).toFixed(2)}x`);
 const rows = [];
 for (const n of CFG.sizes) {

@@ -50,15 +50,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { alive, arg, args, descendants, env, f, loadavg, sleep } from './lib.mjs';
+
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
-};
 const QUICK = args.includes('--quick');
-const env = (k, d) => (process.env[k] !== undefined && process.env[k] !== '' ? process.env[k] : d);
 
 const CFG = {
   users: Number(env('BENCH_USERS', QUICK ? 50 : 100)),
@@ -114,32 +110,6 @@ for (const [f, what] of [[LOADGEN, 'bench/build/loadgen'], [PROBE, 'bench/build/
 if (spawnSync('wrk', ['--version']).error) fail('wrk is missing: apt-get install wrk (make bench installs it)');
 
 /* ---- processes ---------------------------------------------------------- */
-
-function procTable() {
-  const t = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      t.set(Number(d), Number(rest[1]));
-    } catch { /* gone */ }
-  }
-  return t;
-}
-function descendants(pid) {
-  const t = procTable();
-  const out = new Set([pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [p, pp] of t) if (!out.has(p) && out.has(pp)) { out.add(p); grew = true; }
-  }
-  out.delete(pid);
-  return [...out];
-}
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function stopAll() {
   for (const t of tools) { try { t.kill('SIGKILL'); } catch { } }
@@ -235,8 +205,6 @@ const RATIOS = [['korio', 'peer1'], ['korio', 'peer2'], ['korio', 'floor'], ['ko
 const REC_PAIRS = [['korio', 'korio-norec'], ['korio-sync', 'korio-sync-norec']];
 for (const name of ONLY) if (!SPECS[name]) fail(`unknown server ${name} (known: ${Object.keys(SPECS).join(', ')})`);
 if (new Set(ONLY).size !== ONLY.length) fail(`--only names a server twice: ${ONLY.join(',')}`);
-
-const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 class FanoutError extends Error {}
 
@@ -414,7 +382,6 @@ results.loadavg_end = loadavg();
 const K = results.servers.korio, P1 = results.servers.peer1, P2 = results.servers.peer2;
 const size = (srv, n) => srv?.fanout.sizes.find((x) => x.n === n);
 const probeAt = (senders, n) => results.probe[senders]?.sizes.find((x) => x.n === n);
-const f = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '-' : Number(v).toFixed(d));
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
 const fx = (r) => (r === undefined ? '-' : `${r < 0.1 ? r.toFixed(3) : r.toFixed(2)}x`);
 const pctd = (a, b) => (a === undefined || b === undefined || !b ? '-' : `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)} %`);

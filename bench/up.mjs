@@ -45,14 +45,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { alive, arg, args, descendants, env, f, loadavg, sleep } from './lib.mjs';
+
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
-};
-const env = (k, d) => (process.env[k] !== undefined && process.env[k] !== '' ? process.env[k] : d);
 
 const N = Number(env('UP_N', 100000));
 const PEER_N = Number(env('UP_PEER_N', 19000));
@@ -108,31 +104,6 @@ if (CFG.procs < 1 || CFG.procs > 32 || Math.ceil(N / CFG.procs) > 19500) {
 if (CFG.addrs < 1 || CFG.addrs > 64 || N / CFG.addrs > 28000) fail(`UP_ADDRS=${CFG.addrs}: at most 28000 sockets per source address`);
 
 /* ---- processes (as bench/run.mjs) ---------------------------------------- */
-
-function procTable() {
-  const t = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      t.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch { /* gone */ }
-  }
-  return t;
-}
-function descendants(pid) {
-  const t = procTable();
-  const out = new Set([pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [p, pp] of t) if (!out.has(p) && out.has(pp)) { out.add(p); grew = true; }
-  }
-  out.delete(pid);
-  return [...out];
-}
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function stopAll() {
   for (const t of tools) { try { t.kill('SIGKILL'); } catch { } }
@@ -204,7 +175,6 @@ function run(cmd, argv) {
   });
 }
 
-const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const sh = (c) => spawnSync('sh', ['-c', c]).stdout.toString().trim();
 
 /* ---- the pieces ------------------------------------------------------------ */
@@ -334,7 +304,6 @@ results.loadavg_end = loadavg();
 
 /* ---- the table ------------------------------------------------------------------ */
 
-const f = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '-' : Number(v).toFixed(d));
 const fx = (a, b) => (a === undefined || b === undefined || !b ? '-' : `${(a / b).toFixed(2)}x`);
 const K = results.servers.korio, P = results.servers.peer, PC = results.servers.peerc, pr = results.probe;
 const at = (srv, n) => srv?.sizes.find((x) => x.n === n);

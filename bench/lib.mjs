@@ -50,3 +50,17 @@ export function descendants(pid) {
   out.delete(pid);
   return [...out];
 }
+
+// Stops a server started by a driver ({ proc, kids, exited }): SIGTERM,
+// graceMs for it to exit, then SIGKILL, and every process it had below it.
+export async function stopServer(s, graceMs) {
+  s.stopping = true;
+  s.kids = [...new Set([...(s.kids || []), ...descendants(s.proc.pid)])];
+  if (!s.exited) s.proc.kill('SIGTERM');
+  const t0 = Date.now();
+  while (!s.exited && Date.now() - t0 < graceMs) await sleep(50);
+  if (!s.exited) { s.proc.kill('SIGKILL'); await sleep(200); }
+  for (let i = 0; i < 100 && s.kids.some(alive); i++) await sleep(50);
+  for (const k of s.kids) if (alive(k)) { try { process.kill(k, 'SIGKILL'); } catch { } }
+  s.stopped = true;
+}

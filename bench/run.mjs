@@ -50,7 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { alive, arg, args, descendants, env, f, loadavg, sleep } from './lib.mjs';
+import { alive, arg, args, descendants, env, f, loadavg, sleep, stopServer } from './lib.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -152,18 +152,6 @@ async function startServer(spec, port, tag = spec.name) {
   s.kids = descendants(proc.pid);
   log(`${tag}: pid ${proc.pid}, ${s.kids.length} child process(es), port ${port}, up in ${Date.now() - t0} ms`);
   return s;
-}
-
-async function stopServer(s) {
-  s.stopping = true;
-  s.kids = [...new Set([...(s.kids || []), ...descendants(s.proc.pid)])];
-  if (!s.exited) s.proc.kill('SIGTERM');
-  const t0 = Date.now();
-  while (!s.exited && Date.now() - t0 < 10000) await sleep(50);
-  if (!s.exited) { s.proc.kill('SIGKILL'); await sleep(200); }
-  for (let i = 0; i < 100 && s.kids.some(alive); i++) await sleep(50);
-  for (const k of s.kids) if (alive(k)) { try { process.kill(k, 'SIGKILL'); } catch { } }
-  s.stopped = true;
 }
 
 function run(cmd, argv, opts = {}) {
@@ -310,7 +298,7 @@ for (let round = 1; round <= CFG.fanoutRounds; round++) {
       if (!(e instanceof FanoutError)) throw e;
       if (spec.korio) fail(e.message);
       log(`${tag}: FAILED: ${e.message}; trying once more on a fresh server`);
-      await stopServer(s);
+      await stopServer(s, 10000);
       fs.renameSync(s.logFile, s.logFile.replace(/\.log$/, '-failed.log'));
       s = await startServer(spec, port++, tag);
       res = await fanout(s).catch((e2) => fail(e2.message));
@@ -320,7 +308,7 @@ for (let round = 1; round <= CFG.fanoutRounds; round++) {
     await sleep(2000);  // the disconnects of all sockets settle
     ran.push(s);
     if (spec.rest && round === CFG.fanoutRounds) up.push(s);
-    else await stopServer(s);  // a variant (fan-out only), or not the last round
+    else await stopServer(s, 10000);  // a variant (fan-out only), or not the last round
   }
 }
 // With more than one round, each figure is the median of the rounds (each
@@ -365,7 +353,7 @@ for (const method of CFG.rest ? ['GET', 'POST'] : []) {
 for (const s of up) for (const m of ['GET', 'POST']) if (results.servers[s.name].rest[m]) delete results.servers[s.name].rest[m].raw;
 
 // 4. stop, report
-for (const s of up) await stopServer(s);
+for (const s of up) await stopServer(s, 10000);
 // Kore restarts a crashed worker and node:cluster keeps going without one:
 // both are only visible in the server's log.
 const CRASH = /exited with status (?!0\b)\d+|\(hdlr: [^)]*\) gone|died from sandbox|worker \d+ died|Segmentation|Aborted|FATAL ERROR/;

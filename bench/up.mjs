@@ -45,7 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { alive, arg, args, descendants, env, f, loadavg, sleep } from './lib.mjs';
+import { alive, arg, args, descendants, env, f, loadavg, sleep, stopServer } from './lib.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -147,18 +147,6 @@ async function startServer(spec, port) {
   return s;
 }
 
-async function stopServer(s) {
-  s.stopping = true;
-  s.kids = [...new Set([...(s.kids || []), ...descendants(s.proc.pid)])];
-  if (!s.exited) s.proc.kill('SIGTERM');
-  const t0 = Date.now();
-  while (!s.exited && Date.now() - t0 < 30000) await sleep(50);
-  if (!s.exited) { s.proc.kill('SIGKILL'); await sleep(200); }
-  for (let i = 0; i < 100 && s.kids.some(alive); i++) await sleep(50);
-  for (const k of s.kids) if (alive(k)) { try { process.kill(k, 'SIGKILL'); } catch { } }
-  s.stopped = true;
-}
-
 function run(cmd, argv) {
   return new Promise((resolve) => {
     const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -256,7 +244,7 @@ let port = CFG.port;
 const CRASH = /exited with status (?!0\b)\d+|\(hdlr: [^)]*\) gone|worker \d+ died|Segmentation|Aborted|FATAL ERROR/;
 async function finish(s) {
   await sleep(2000);
-  await stopServer(s);
+  await stopServer(s, 30000);
   const crash = fs.readFileSync(s.logFile, 'utf8').split('\n').filter((l) => CRASH.test(l));
   if (crash.length) fail(`${s.name} crashed: ${crash.join(' | ')}`);
   fs.rmSync(s.dataDir, { recursive: true, force: true });

@@ -295,7 +295,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: $(UNIT_TESTS:%=$(UNIT_BIN)/%)
 	@fail=0; for t in $(UNIT_TESTS); do \
 		echo "== $(VARIANT) unit: $$t"; \
-		$(UNIT_BIN)/$$t || fail=1; \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		    $(UNIT_BIN)/$$t || fail=1; \
 	done; exit $$fail
 
 # Every server log of the run is kept under INTEG_LOGS (the harness), and
@@ -343,6 +344,7 @@ unit-mongo: $(UNIT_BIN)/test_store
 
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=undefined \
 		   -Isrc/sio -Isrc/app -Isrc/util
 FUZZ_BIN	:= build/fuzz
 

@@ -90,6 +90,7 @@ cc_name_node(struct cc_mem *m, const struct mp_node *nodes, uint32_t i,
 {
 	const struct mp_node	*nd = &nodes[i];
 
+	sbuf_reserve(&m->names, 1);	/* names.data is read at *off below */
 	*off = m->names.len;
 	if (nd->kind == MP_STR)
 		mp_js_utf8(&m->names, nd->p, nd->len);

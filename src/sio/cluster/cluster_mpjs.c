@@ -376,6 +376,9 @@ mp_js_map(struct mp_js *js, uint32_t i)
 	uint32_t		 c, pair;
 	int			 first, rc;
 
+	/* Both stacks exist before they are indexed (an empty map too). */
+	sbuf_reserve(js->keys, 1);
+	sbuf_reserve(js->ents, sizeof(e));
 	kbase = js->keys->len;
 	ebase = js->ents->len;
 	rc = -1;

@@ -65,7 +65,8 @@ FIX_SRCS	:= $(wildcard tests/fixture/*.c)
 ASSETS		:= $(filter-out %~,$(wildcard assets/*.*))
 
 APP_OBJS	:= $(APP_SRCS:%.c=$(B)/obj/%.o)
-SIO_OBJS	:= $(SIO_SRCS:%.c=$(B)/obj/%.o) $(UTIL_SRCS:%.c=$(B)/obj/%.o)
+SIO_OBJS	:= $(SIO_SRCS:%.c=$(B)/obj/%.o)
+UTIL_OBJS	:= $(UTIL_SRCS:%.c=$(B)/obj/%.o)
 FIX_OBJS	:= $(FIX_SRCS:%.c=$(B)/obj/%.o)
 asset_sym	= $(subst .,_,$(subst -,_,$(notdir $(1))))
 ASSET_OBJS	:= $(foreach a,$(ASSETS),$(B)/assets/$(call asset_sym,$(a)).o)
@@ -208,14 +209,14 @@ $(B)/assets/%.o: $(B)/assets/%.c $(KOREOBJ)/ldflags
 
 # ---- binaries --------------------------------------------------------------
 
-$(KORIO): $(KOREOBJ)/ldflags $(APP_OBJS) $(SIO_OBJS) $(ASSET_OBJS) \
-    $(B)/assets/builtin_kore_conf.o
-	$(CC) -o $@ $(KOREOBJ)/*.o $(APP_OBJS) $(SIO_OBJS) $(ASSET_OBJS) \
-	    $(B)/assets/builtin_kore_conf.o $(SB_LDFLAGS)
+$(KORIO): $(KOREOBJ)/ldflags $(APP_OBJS) $(SIO_OBJS) $(UTIL_OBJS) \
+    $(ASSET_OBJS) $(B)/assets/builtin_kore_conf.o
+	$(CC) -o $@ $(KOREOBJ)/*.o $(APP_OBJS) $(SIO_OBJS) $(UTIL_OBJS) \
+	    $(ASSET_OBJS) $(B)/assets/builtin_kore_conf.o $(SB_LDFLAGS)
 
-$(FIXTURE): $(KOREOBJ)/ldflags $(SIO_OBJS) $(FIX_OBJS) \
+$(FIXTURE): $(KOREOBJ)/ldflags $(SIO_OBJS) $(UTIL_OBJS) $(FIX_OBJS) \
     $(B)/assets/fixture_kore_conf.o
-	$(CC) -o $@ $(KOREOBJ)/*.o $(SIO_OBJS) $(FIX_OBJS) \
+	$(CC) -o $@ $(KOREOBJ)/*.o $(SIO_OBJS) $(UTIL_OBJS) $(FIX_OBJS) \
 	    $(B)/assets/fixture_kore_conf.o $(SB_LDFLAGS)
 
 asan:

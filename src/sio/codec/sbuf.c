@@ -159,16 +159,8 @@ sbuf_reserve(struct sbuf *sb, size_t extra)
 void
 sbuf_append(struct sbuf *sb, const void *data, size_t len)
 {
-	/*
-	 * Nothing to add: still a buffer, so that sb->data + sb->len is
-	 * never arithmetic on NULL in a caller that appended an empty
-	 * string and reads it back (UBSan, fuzz_cluster_codec).
-	 */
-	if (len == 0) {
-		if (sb->data == NULL)
-			sbuf_grow(sb, 0);
+	if (len == 0)
 		return;
-	}
 
 	sbuf_reserve(sb, len);
 	memcpy(sb->data + sb->len, data, len);
